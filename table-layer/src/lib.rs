@@ -1,0 +1,3 @@
+//! Rows and secondary indexes as ordered keys over any KvStore.
+//!
+//! This crate fills in with its own issue.
