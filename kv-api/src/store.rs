@@ -66,6 +66,21 @@ pub trait Transaction: KvRead + Send {
     /// The snapshot sequence number the transaction reads at.
     fn read_sequence(&self) -> u64;
 
+    /// Remember the current set of buffered writes, so that
+    /// [`rollback_to_savepoint`](Transaction::rollback_to_savepoint) can undo
+    /// what follows (a SQL layer sets one before each statement of an explicit
+    /// transaction, so a failed statement leaves the earlier ones in place).
+    /// Savepoints nest.
+    fn set_savepoint(&mut self);
+
+    /// Undo every write made since the most recent savepoint and remove that
+    /// savepoint. Fails with `InvalidArgument` when no savepoint is set.
+    fn rollback_to_savepoint(&mut self) -> Result<()>;
+
+    /// Forget the most recent savepoint, keeping the writes made since
+    /// (a no-op when none is set).
+    fn release_savepoint(&mut self);
+
     /// Apply every buffered write atomically, or fail with a conflict (nothing
     /// written) if a key this transaction writes changed since it began.
     fn commit(self: Box<Self>, opts: &WriteOptions) -> Result<()>;

@@ -50,6 +50,15 @@ pub struct BufferedTransaction {
     writes: Arc<WriteBuffer>,
     range_deletes: Arc<Vec<(Vec<u8>, Vec<u8>)>>,
     payload: usize,
+    // Each savepoint shares the buffers as they were; the first write after
+    // it copies them (copy-on-write), so setting one is O(1).
+    savepoints: Vec<Savepoint>,
+}
+
+struct Savepoint {
+    writes: Arc<WriteBuffer>,
+    range_deletes: Arc<Vec<(Vec<u8>, Vec<u8>)>>,
+    payload: usize,
 }
 
 impl BufferedTransaction {
@@ -62,6 +71,7 @@ impl BufferedTransaction {
             writes: Arc::new(BTreeMap::new()),
             range_deletes: Arc::new(Vec::new()),
             payload: 0,
+            savepoints: Vec::new(),
         }
     }
 
@@ -158,7 +168,31 @@ impl Transaction for BufferedTransaction {
         self.snapshot.sequence()
     }
 
-    fn commit(self: Box<Self>, opts: &WriteOptions) -> Result<()> {
+    fn set_savepoint(&mut self) {
+        self.savepoints.push(Savepoint {
+            writes: Arc::clone(&self.writes),
+            range_deletes: Arc::clone(&self.range_deletes),
+            payload: self.payload,
+        });
+    }
+
+    fn rollback_to_savepoint(&mut self) -> Result<()> {
+        let sp = self
+            .savepoints
+            .pop()
+            .ok_or_else(|| Error::invalid("rollback to savepoint: no savepoint is set"))?;
+        self.writes = sp.writes;
+        self.range_deletes = sp.range_deletes;
+        self.payload = sp.payload;
+        Ok(())
+    }
+
+    fn release_savepoint(&mut self) {
+        self.savepoints.pop();
+    }
+
+    fn commit(mut self: Box<Self>, opts: &WriteOptions) -> Result<()> {
+        self.savepoints.clear(); // lets the buffer be taken without a copy
         if self.writes.is_empty() && self.range_deletes.is_empty() {
             return Ok(());
         }

@@ -190,10 +190,43 @@ pub fn transaction_conflicts_first_committer_wins(f: Factory) {
     assert_eq!(s.get(b"k").unwrap(), Some(b("early")));
 }
 
-/// Rolled back and dropped transactions leave no trace.
+/// Rolled back and dropped transactions leave no trace; savepoints undo
+/// exactly the writes made after them.
 pub fn transaction_rollback_and_drop_discard(f: Factory) {
     let s = f();
     s.put(b"keep", b"1").unwrap();
+
+    let mut t = s.begin().unwrap();
+    t.put(b"s1", b"first").unwrap();
+    t.set_savepoint();
+    t.put(b"s1", b"second").unwrap();
+    t.put(b"s2", b"x").unwrap();
+    t.delete(b"keep").unwrap();
+    t.set_savepoint();
+    t.delete_range(b"", b"\xff").unwrap();
+    assert_eq!(t.get(b"s1").unwrap(), None);
+    t.rollback_to_savepoint().unwrap();
+    assert_eq!(t.get(b"s1").unwrap(), Some(b("second")));
+    assert_eq!(t.get(b"keep").unwrap(), None);
+    t.rollback_to_savepoint().unwrap();
+    assert_eq!(t.get(b"s1").unwrap(), Some(b("first")));
+    assert_eq!(t.get(b"s2").unwrap(), None);
+    assert_eq!(t.get(b"keep").unwrap(), Some(b("1")));
+    assert!(matches!(
+        t.rollback_to_savepoint(),
+        Err(Error::InvalidArgument(_))
+    ));
+    t.set_savepoint();
+    t.put(b"s3", b"kept").unwrap();
+    t.release_savepoint();
+    t.commit(&WriteOptions::default()).unwrap();
+    assert_eq!(s.get(b"s1").unwrap(), Some(b("first")));
+    assert_eq!(s.get(b"s3").unwrap(), Some(b("kept")));
+    let mut t = s.begin().unwrap();
+    t.delete(b"s1").unwrap();
+    t.delete(b"s3").unwrap();
+    t.commit(&WriteOptions::default()).unwrap();
+
     let mut t = s.begin().unwrap();
     t.put(b"a", b"x").unwrap();
     t.delete(b"keep").unwrap();
