@@ -1,0 +1,311 @@
+//! Streaming scans: rows by primary-key range, index entries by index range,
+//! and rows by index range.
+//!
+//! A scan is a lazy [`Iterator`] that owns a store iterator: it holds one
+//! page or block of entries at a time, whatever the size of the range, and
+//! does not borrow the [`Transaction`](crate::Transaction), so the caller may
+//! write in the same transaction while it runs.
+//!
+//! ## What a scan sees
+//! A scan reads the transaction as it was when the scan was opened: its own
+//! writes up to then included, later ones not. That is what protects an
+//! `UPDATE` that streams and writes at once from the Halloween problem (a row
+//! moved forward in scan order is not visited twice). [`IndexRowScan`] reads
+//! the index that way but fetches each row as it is *now* in the
+//! transaction, skipping entries whose row the caller has deleted since.
+//! (Cost note: with kv-api's buffered transactions, each write made while a
+//! scan is open copies the transaction's write buffer once; for bulk
+//! updates, collect the keys first.)
+//!
+//! ## Bounds
+//! A [`ScanRange`] bound is a *prefix* of the key columns (primary key, or
+//! index columns), compared in the key's order:
+//!
+//! ```text
+//!  key (a, b)      start                     end
+//!  Included([5])   first key with a >= 5     last key with a <= 5
+//!  Excluded([5])   first key with a > 5      last key with a < 5
+//!  Included([5,2]) first key >= (5,2)        last key <= (5,2) (and its extensions)
+//!  Unbounded       the first key             the last key
+//! ```
+//!
+//! For an index column declared `DESC` the key order is the reverse of the
+//! value order, so `start` is the *larger* value: `a DESC, a <= 5` is
+//! `start = Included([5])`. Bound values must be NULL or of the column's
+//! type (NULL sorts first in ascending columns, last in descending ones).
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use kv_api::{KeyRange, KvIterator};
+
+use crate::codec::key::encode_value;
+use crate::rows::{decode_index_entry, decode_row, row_key};
+use crate::txn::SharedKv;
+use crate::{Error, IndexDef, Result, SortOrder, TableDef, Value};
+
+/// A decoded table row.
+///
+/// ```
+/// use table_layer::{Row, Value};
+/// let r = Row { rowid: Some(1), values: vec![Value::Text("x".into())] };
+/// assert_eq!(r.values[0], Value::Text("x".into()));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The hidden rowid for tables without a declared primary key, else
+    /// `None`.
+    pub rowid: Option<i64>,
+    /// Every column's value, in column order.
+    pub values: Vec<Value>,
+}
+
+/// One entry of an index scan: the indexed values and the row's primary key,
+/// without fetching the row (a covering scan).
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexEntry {
+    /// The indexed columns' values, in index order.
+    pub values: Vec<Value>,
+    /// The primary key of the row (`[Integer(rowid)]` for a rowid table).
+    pub primary_key: Vec<Value>,
+}
+
+/// The bounds of a scan: prefixes of the key columns (see the [module
+/// documentation](self)).
+///
+/// ```
+/// use std::ops::Bound;
+/// use table_layer::{ScanRange, Value};
+/// let all = ScanRange::all();
+/// let eq = ScanRange::prefix(vec![Value::Integer(5)]);
+/// let gt = ScanRange::new(Bound::Excluded(vec![Value::Integer(5)]), Bound::Unbounded);
+/// assert_eq!(eq.start, Bound::Included(vec![Value::Integer(5)]));
+/// # let _ = (all, gt);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanRange {
+    /// Lower bound in key order.
+    pub start: Bound<Vec<Value>>,
+    /// Upper bound in key order.
+    pub end: Bound<Vec<Value>>,
+}
+
+impl Default for ScanRange {
+    fn default() -> Self {
+        ScanRange::all()
+    }
+}
+
+impl ScanRange {
+    /// Every key.
+    pub fn all() -> Self {
+        ScanRange {
+            start: Bound::Unbounded,
+            end: Bound::Unbounded,
+        }
+    }
+
+    /// A range from two bounds.
+    pub fn new(start: Bound<Vec<Value>>, end: Bound<Vec<Value>>) -> Self {
+        ScanRange { start, end }
+    }
+
+    /// Every key whose leading columns equal `prefix` (an equality lookup on
+    /// a prefix of the key; the whole key for a point lookup).
+    pub fn prefix(prefix: Vec<Value>) -> Self {
+        ScanRange {
+            start: Bound::Included(prefix.clone()),
+            end: Bound::Included(prefix),
+        }
+    }
+
+    /// The byte range for key columns with `orders`, under `base`.
+    pub(crate) fn to_key_range(
+        &self,
+        base: &[u8],
+        orders: &[(SortOrder, crate::DataType, &str)],
+        table: &str,
+    ) -> Result<KeyRange> {
+        let enc = |vals: &[Value]| -> Result<Vec<u8>> {
+            if vals.len() > orders.len() {
+                return Err(Error::invalid(format!(
+                    "a scan bound on table {table} has {} values but the key has only {} columns",
+                    vals.len(),
+                    orders.len()
+                )));
+            }
+            let mut k = base.to_vec();
+            for (v, (o, ty, col)) in vals.iter().zip(orders) {
+                if !v.fits(*ty) {
+                    return Err(Error::TypeMismatch {
+                        table: table.to_owned(),
+                        column: (*col).to_owned(),
+                        expected: *ty,
+                        value: v.clone(),
+                    });
+                }
+                encode_value(&mut k, v, *o);
+            }
+            Ok(k)
+        };
+        let succ = |k: Vec<u8>| -> Vec<u8> {
+            kv_api::prefix_successor(&k).unwrap_or(k) // never all 0xFF: base starts with an id
+        };
+        let start = match &self.start {
+            Bound::Unbounded => Bound::Included(base.to_vec()),
+            Bound::Included(v) => Bound::Included(enc(v)?),
+            Bound::Excluded(v) => Bound::Included(succ(enc(v)?)),
+        };
+        let end = match &self.end {
+            Bound::Unbounded => Bound::Excluded(succ(base.to_vec())),
+            Bound::Included(v) => Bound::Excluded(succ(enc(v)?)),
+            Bound::Excluded(v) => Bound::Excluded(enc(v)?),
+        };
+        Ok(KeyRange::new(start, end))
+    }
+}
+
+/// Rows in primary-key order (or reverse), decoded lazily. Created by
+/// [`Transaction::scan`](crate::Transaction::scan).
+pub struct RowScan {
+    pub(crate) table: Arc<TableDef>,
+    pub(crate) iter: Box<dyn KvIterator>,
+    pub(crate) prefix_len: usize,
+    pub(crate) done: bool,
+}
+
+impl RowScan {
+    /// The table being scanned.
+    pub fn table(&self) -> &Arc<TableDef> {
+        &self.table
+    }
+}
+
+impl Iterator for RowScan {
+    type Item = Result<Row>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = match self.iter.next() {
+            Ok(Some((k, v))) => match k.get(self.prefix_len..) {
+                Some(rest) => decode_row(&self.table, rest, v),
+                None => Err(Error::corrupt(
+                    format!("table {}", self.table.name),
+                    "short row key",
+                )),
+            },
+            Ok(None) => {
+                self.done = true;
+                return None;
+            }
+            Err(e) => Err(e.into()),
+        };
+        if r.is_err() {
+            self.done = true;
+        }
+        Some(r)
+    }
+}
+
+/// Index entries in index order (or reverse): a covering scan that never
+/// fetches rows. Created by
+/// [`Transaction::index_scan`](crate::Transaction::index_scan).
+pub struct IndexScan {
+    pub(crate) table: Arc<TableDef>,
+    pub(crate) index: IndexDef,
+    pub(crate) iter: Box<dyn KvIterator>,
+    pub(crate) prefix_len: usize,
+    pub(crate) done: bool,
+}
+
+impl IndexScan {
+    /// The indexed table.
+    pub fn table(&self) -> &Arc<TableDef> {
+        &self.table
+    }
+
+    /// The index being scanned.
+    pub fn index(&self) -> &IndexDef {
+        &self.index
+    }
+}
+
+impl Iterator for IndexScan {
+    type Item = Result<IndexEntry>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = match self.iter.next() {
+            Ok(Some((k, v))) => match k.get(self.prefix_len..) {
+                Some(rest) => decode_index_entry(&self.table, &self.index, rest, v).map(
+                    |(values, primary_key)| IndexEntry {
+                        values,
+                        primary_key,
+                    },
+                ),
+                None => Err(Error::corrupt(
+                    format!("index {}", self.index.name),
+                    "short index key",
+                )),
+            },
+            Ok(None) => {
+                self.done = true;
+                return None;
+            }
+            Err(e) => Err(e.into()),
+        };
+        if r.is_err() {
+            self.done = true;
+        }
+        Some(r)
+    }
+}
+
+/// Rows in index order (or reverse): each index entry's row fetched by its
+/// primary key. Created by
+/// [`Transaction::index_scan_rows`](crate::Transaction::index_scan_rows).
+pub struct IndexRowScan {
+    pub(crate) entries: IndexScan,
+    pub(crate) kv: SharedKv,
+    pub(crate) key: Vec<u8>,
+}
+
+impl IndexRowScan {
+    /// The indexed table.
+    pub fn table(&self) -> &Arc<TableDef> {
+        &self.entries.table
+    }
+}
+
+impl Iterator for IndexRowScan {
+    type Item = Result<Row>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let entry = match self.entries.next()? {
+                Ok(e) => e,
+                Err(e) => return Some(Err(e)),
+            };
+            let t = &self.entries.table;
+            row_key(&mut self.key, t, entry.primary_key.iter());
+            let got = self.kv.get(&self.key);
+            let r = match got {
+                Ok(Some(v)) => {
+                    let rest = &self.key[crate::keys::rows_prefix(t.id).len()..];
+                    decode_row(t, rest, &v)
+                }
+                // The caller deleted the row after the scan opened.
+                Ok(None) => continue,
+                Err(e) => Err(e),
+            };
+            if r.is_err() {
+                self.entries.done = true;
+            }
+            return Some(r);
+        }
+    }
+}
