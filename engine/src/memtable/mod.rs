@@ -1,0 +1,352 @@
+//! The memtable: the newest writes, in memory, ordered by internal key.
+//!
+//! A lock-free skip list (`crossbeam-skiplist`) lets readers and iterators
+//! run while the group-commit leader inserts. Each entry is one allocation
+//! holding the user key and the value side by side, plus the skip-list node;
+//! point lookups build no key (a borrowed [`KeyView`] is compared against the
+//! stored keys, the usual `Borrow<dyn Trait>` technique).
+//!
+//! Range tombstones are kept beside the skip list in a short list, with their
+//! fragmented form rebuilt lazily (see [`crate::rangedel`]).
+//!
+//! When the memtable reaches the write buffer size it is frozen (made
+//! immutable) and a background thread writes it to an L0 table; it stays
+//! readable until the table is installed.
+
+mod iter;
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering as AtOrd};
+
+use crossbeam_skiplist::SkipMap;
+use parking_lot::Mutex;
+
+pub use iter::MemIter;
+
+use crate::key::{self, Kind};
+use crate::rangedel::{Fragments, Tombstone};
+
+/// A comparable view of an internal key: user key and trailer.
+pub trait KeyView {
+    /// The user key.
+    fn user(&self) -> &[u8];
+    /// `seq << 8 | kind`.
+    fn trailer(&self) -> u64;
+}
+
+impl PartialEq for dyn KeyView + '_ {
+    fn eq(&self, o: &Self) -> bool {
+        self.user() == o.user() && self.trailer() == o.trailer()
+    }
+}
+impl Eq for dyn KeyView + '_ {}
+impl PartialOrd for dyn KeyView + '_ {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for dyn KeyView + '_ {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.user()
+            .cmp(o.user())
+            .then_with(|| o.trailer().cmp(&self.trailer()))
+    }
+}
+
+/// A borrowed lookup key.
+pub struct Lookup<'a> {
+    /// User key.
+    pub user: &'a [u8],
+    /// Trailer.
+    pub trailer: u64,
+}
+
+impl KeyView for Lookup<'_> {
+    fn user(&self) -> &[u8] {
+        self.user
+    }
+    fn trailer(&self) -> u64 {
+        self.trailer
+    }
+}
+
+/// A stored entry: user key and value in one buffer.
+pub struct MemKey {
+    buf: Box<[u8]>,
+    klen: usize,
+    trailer: u64,
+}
+
+impl MemKey {
+    /// The value bytes.
+    pub fn value(&self) -> &[u8] {
+        &self.buf[self.klen..]
+    }
+}
+
+impl KeyView for MemKey {
+    fn user(&self) -> &[u8] {
+        &self.buf[..self.klen]
+    }
+    fn trailer(&self) -> u64 {
+        self.trailer
+    }
+}
+
+impl<'a> Borrow<dyn KeyView + 'a> for MemKey {
+    fn borrow(&self) -> &(dyn KeyView + 'a) {
+        self
+    }
+}
+
+impl PartialEq for MemKey {
+    fn eq(&self, o: &Self) -> bool {
+        (self as &dyn KeyView) == (o as &dyn KeyView)
+    }
+}
+impl Eq for MemKey {}
+impl PartialOrd for MemKey {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for MemKey {
+    fn cmp(&self, o: &Self) -> Ordering {
+        (self as &dyn KeyView).cmp(o as &dyn KeyView)
+    }
+}
+
+/// The newest version of a key found in one source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// Its sequence number.
+    pub seq: u64,
+    /// The value, or `None` for a point tombstone.
+    pub value: Option<Vec<u8>>,
+}
+
+#[derive(Default)]
+struct RangeDels {
+    list: Vec<Tombstone>,
+    frags: Option<Arc<Fragments>>,
+}
+
+/// An in-memory sorted table of recent writes.
+pub struct Memtable {
+    map: SkipMap<MemKey, ()>,
+    range_dels: Mutex<RangeDels>,
+    has_range_dels: AtomicBool,
+    bytes: AtomicUsize,
+    entries: AtomicUsize,
+    min_seq: AtomicU64,
+    max_seq: AtomicU64,
+    log_number: u64,
+}
+
+/// Rough per-entry overhead of a skip-list node, for size accounting.
+const NODE_OVERHEAD: usize = 64;
+
+impl Memtable {
+    /// An empty memtable whose writes are logged in log `log_number`.
+    pub fn new(log_number: u64) -> Self {
+        Memtable {
+            map: SkipMap::new(),
+            range_dels: Mutex::new(RangeDels::default()),
+            has_range_dels: AtomicBool::new(false),
+            bytes: AtomicUsize::new(0),
+            entries: AtomicUsize::new(0),
+            min_seq: AtomicU64::new(u64::MAX),
+            max_seq: AtomicU64::new(0),
+            log_number,
+        }
+    }
+
+    /// The log holding this memtable's writes.
+    pub fn log_number(&self) -> u64 {
+        self.log_number
+    }
+
+    /// Approximate memory used, in bytes.
+    pub fn approx_bytes(&self) -> usize {
+        self.bytes.load(AtOrd::Relaxed)
+    }
+
+    /// Number of point entries and range tombstones.
+    pub fn len(&self) -> usize {
+        self.entries.load(AtOrd::Relaxed)
+    }
+
+    /// True when nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Largest sequence number written (0 when empty).
+    pub fn max_seq(&self) -> u64 {
+        self.max_seq.load(AtOrd::Acquire)
+    }
+
+    /// Smallest sequence number written (`u64::MAX` when empty).
+    pub fn min_seq(&self) -> u64 {
+        self.min_seq.load(AtOrd::Acquire)
+    }
+
+    /// Insert one operation. Only the commit leader calls this, one batch
+    /// at a time; readers do not see it until the sequence is published.
+    pub fn add(&self, seq: u64, kind: Kind, key: &[u8], value: &[u8]) {
+        self.min_seq.fetch_min(seq, AtOrd::AcqRel);
+        self.max_seq.fetch_max(seq, AtOrd::AcqRel);
+        self.entries.fetch_add(1, AtOrd::Relaxed);
+        let size = key.len() + value.len() + NODE_OVERHEAD;
+        self.bytes.fetch_add(size, AtOrd::Relaxed);
+        if kind == Kind::RangeDelete {
+            let mut rd = self.range_dels.lock();
+            rd.list.push(Tombstone {
+                start: key.to_vec(),
+                end: value.to_vec(),
+                seq,
+            });
+            rd.frags = None;
+            self.has_range_dels.store(true, AtOrd::Release);
+            return;
+        }
+        let mut buf = Vec::with_capacity(key.len() + value.len());
+        buf.extend_from_slice(key);
+        buf.extend_from_slice(value);
+        self.map.insert(
+            MemKey {
+                buf: buf.into_boxed_slice(),
+                klen: key.len(),
+                trailer: key::trailer(seq, kind),
+            },
+            (),
+        );
+    }
+
+    /// The fragmented range tombstones (empty when there are none).
+    pub fn fragments(&self) -> Option<Arc<Fragments>> {
+        if !self.has_range_dels.load(AtOrd::Acquire) {
+            return None;
+        }
+        let mut rd = self.range_dels.lock();
+        if rd.frags.is_none() {
+            rd.frags = Some(Arc::new(Fragments::build(rd.list.iter())));
+        }
+        rd.frags.clone()
+    }
+
+    /// Look `user` up at snapshot `snap`: the newest point version and the
+    /// newest covering range tombstone sequence (0 when none).
+    pub fn get(&self, user: &[u8], snap: u64) -> (Option<Hit>, u64) {
+        let look = Lookup {
+            user,
+            trailer: (snap.min(key::MAX_SEQUENCE) << 8) | 0xff,
+        };
+        let probe: &dyn KeyView = &look;
+        let point = self
+            .map
+            .lower_bound(std::ops::Bound::Included(probe))
+            .and_then(|e| {
+                let k = e.key();
+                if k.user() != user {
+                    return None;
+                }
+                let seq = k.trailer() >> 8;
+                let value = match Kind::from_u8(k.trailer() as u8) {
+                    Some(Kind::Put) => Some(k.value().to_vec()),
+                    _ => None,
+                };
+                Some(Hit { seq, value })
+            });
+        let tomb = match self.fragments() {
+            Some(f) => f.max_covering(user, snap),
+            None => 0,
+        };
+        (point, tomb)
+    }
+
+    /// The sequence of the newest write touching `user` (point version or
+    /// covering range tombstone), or 0: what a transaction's conflict check
+    /// asks.
+    pub fn newest_seq(&self, user: &[u8]) -> u64 {
+        let (hit, tomb) = self.get(user, u64::MAX);
+        hit.map_or(0, |h| h.seq).max(tomb)
+    }
+
+    /// True when some point entry in `[start, end)` or some range tombstone
+    /// overlapping it has a sequence above `seq`.
+    pub fn written_in_range_after(&self, start: &[u8], end: &[u8], seq: u64) -> Option<Vec<u8>> {
+        let look = Lookup {
+            user: start,
+            trailer: u64::MAX,
+        };
+        let probe: &dyn KeyView = &look;
+        for e in self
+            .map
+            .range::<dyn KeyView, _>((std::ops::Bound::Included(probe), std::ops::Bound::Unbounded))
+        {
+            let k = e.key();
+            if k.user() >= end {
+                break;
+            }
+            if k.trailer() >> 8 > seq {
+                return Some(k.user().to_vec());
+            }
+        }
+        if self.has_range_dels.load(AtOrd::Acquire) {
+            let rd = self.range_dels.lock();
+            for t in &rd.list {
+                if t.seq > seq && t.start.as_slice() < end && start < t.end.as_slice() {
+                    return Some(t.start.clone().max(start.to_vec()));
+                }
+            }
+        }
+        None
+    }
+
+    /// Visit every point entry in internal-key order (for flushing).
+    pub fn for_each(
+        &self,
+        mut f: impl FnMut(&[u8], u64, &[u8]) -> kv_api::Result<()>,
+    ) -> kv_api::Result<()> {
+        for e in self.map.iter() {
+            let k = e.key();
+            f(k.user(), k.trailer(), k.value())?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn map(&self) -> &SkipMap<MemKey, ()> {
+        &self.map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newest_visible_version_and_tombstones() {
+        let m = Memtable::new(1);
+        m.add(1, Kind::Put, b"a", b"1");
+        m.add(2, Kind::Put, b"a", b"2");
+        m.add(3, Kind::Delete, b"a", b"");
+        m.add(4, Kind::Put, b"a\x00", b"x");
+        m.add(5, Kind::RangeDelete, b"a", b"b");
+        assert_eq!(m.get(b"a", 1).0.unwrap().value, Some(b"1".to_vec()));
+        assert_eq!(m.get(b"a", 2).0.unwrap().value, Some(b"2".to_vec()));
+        assert_eq!(m.get(b"a", 3).0.unwrap().value, None);
+        assert_eq!(m.get(b"a", 0).0, None);
+        assert_eq!(m.get(b"", 9).0, None);
+        assert_eq!(m.get(b"a\x00", 9).1, 5);
+        assert_eq!(m.get(b"a\x00", 4).1, 0);
+        assert_eq!(m.newest_seq(b"a"), 5);
+        assert_eq!(
+            m.written_in_range_after(b"a", b"a\x00", 3),
+            Some(b"a".to_vec())
+        );
+        assert_eq!(m.written_in_range_after(b"b", b"c", 0), None);
+    }
+}
