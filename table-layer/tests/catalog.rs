@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{backends, open};
-use kv_api::{Direction, KeyRange, KvRead, KvStore, MemStore};
+use kv_api::{Direction, KeyRange, KvStore, MemStore};
 use table_layer::{
     ColumnDef, DataType, Database, Error, IndexSpec, PrimaryKey, ScanRange, SortOrder, TableSpec,
     Value,

@@ -299,10 +299,10 @@ fn streaming_updates_do_not_revisit_moved_rows() {
         // Move every row forward in key order while scanning: each original
         // row must be visited exactly once (no Halloween problem).
         let mut visited = 0;
-        let mut scan = t
+        let scan = t
             .scan("acct", ScanRange::all(), Direction::Forward)
             .unwrap();
-        while let Some(r) = scan.next() {
+        for r in scan {
             let r = r.unwrap();
             let Value::Integer(id) = r.values[0] else {
                 panic!()
@@ -315,10 +315,10 @@ fn streaming_updates_do_not_revisit_moved_rows() {
         // Same through an index, deleting as we go: rows deleted after the
         // scan opened are skipped, not returned half-gone.
         let mut seen = 0;
-        let mut scan = t
+        let scan = t
             .index_scan_rows("acct_balance", ScanRange::all(), Direction::Forward)
             .unwrap();
-        while let Some(r) = scan.next() {
+        for r in scan {
             let r = r.unwrap();
             seen += 1;
             let Value::Integer(id) = r.values[0] else {
