@@ -57,7 +57,23 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
         .filter_map(|n| files::parse(n).map(|k| (n.clone(), k)))
         .collect();
     let rec = match manifest::read_current(&*fs, dir)? {
-        Some(name) => manifest::replay(&*fs, &dir.join(name))?,
+        Some(name) => {
+            let path = dir.join(name);
+            let rec = manifest::replay(&*fs, &path)?;
+            if let Some(at) = rec.torn_tail {
+                // An edit is used (its logs deleted) only after it was
+                // fsynced whole; if the log it would retire is gone, the cut
+                // record had been used, and this is damage, not a crash.
+                if !fs.exists(&files::log_path(dir, rec.log_number)) {
+                    return Err(Error::corruption(
+                        &path,
+                        at,
+                        "manifest ends in a cut record that was already in use (the log it retired is gone)",
+                    ));
+                }
+            }
+            rec
+        }
         None => {
             if kinds.iter().any(|(_, k)| {
                 matches!(

@@ -121,22 +121,38 @@ impl FaultFs {
         self.state.lock().sync_fault = fault.map(|f| (f, false));
     }
 
-    /// Simulate a power cut: keep only synced bytes and synced directory
-    /// entries. Open handles from before keep pointing at the old state.
-    pub fn crash(&self) {
-        let mut s = self.state.lock();
-        let mut live = HashMap::new();
+    /// Simulate a power cut: a new, independent file system holding only
+    /// what was durable here (synced bytes, synced directory entries). This
+    /// one stays as it was, so a database still running on it (its flush
+    /// thread, its close) cannot touch the "rebooted" copy.
+    pub fn crash(&self) -> FaultFs {
+        let s = self.state.lock();
+        let mut files = HashMap::new();
         for (p, node) in &s.durable {
             let d = node.lock();
             let data = d.data[..d.synced].to_vec();
             let synced = data.len();
-            live.insert(p.clone(), Arc::new(Mutex::new(FileData { data, synced })));
+            files.insert(p.clone(), Arc::new(Mutex::new(FileData { data, synced })));
         }
-        s.durable = live.clone();
-        s.live = live;
-        s.locks.clear();
-        s.write_fault = None;
-        s.sync_fault = None;
+        let state = State {
+            live: files.clone(),
+            durable: files,
+            dirs: s.dirs.clone(),
+            ..State::default()
+        };
+        FaultFs {
+            state: Arc::new(Mutex::new(state)),
+        }
+    }
+
+    /// Cut a file (both views) to `len` bytes, for corruption tests.
+    pub fn set_len(&self, path: &Path, len: usize) -> io::Result<()> {
+        let s = self.state.lock();
+        let node = s.live.get(path).ok_or_else(|| not_found(path))?;
+        let mut d = node.lock();
+        d.data.truncate(len);
+        d.synced = d.synced.min(len);
+        Ok(())
     }
 
     /// Flip one bit of a file (both views), for corruption tests.
@@ -383,7 +399,7 @@ mod tests {
         let mut b = fs.create(&dir.join("b")).unwrap();
         b.append(b"unlinked").unwrap();
         b.sync().unwrap(); // synced data, but the directory entry is not
-        fs.crash();
+        let fs = fs.crash();
         assert_eq!(fs.read_all(&dir.join("a")).unwrap(), b"hello");
         assert!(!fs.exists(&dir.join("b")));
     }

@@ -17,7 +17,7 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use fault::FaultFs;
+pub use fault::{Fault, FaultFs};
 pub use os::OsFs;
 
 /// A file opened for appending.

@@ -33,6 +33,8 @@ pub struct Recovered {
     pub next_file: u64,
     /// Last sequence number recorded.
     pub last_sequence: u64,
+    /// Offset of a record cut short at the end of the file, if any.
+    pub torn_tail: Option<u64>,
 }
 
 /// Read `CURRENT`: the manifest file name it points to, or `None` when it
@@ -55,9 +57,13 @@ pub fn read_current(fs: &dyn FileSystem, dir: &Path) -> Result<Option<String>> {
 
 /// Replay the manifest at `path`.
 pub fn replay(fs: &dyn FileSystem, path: &Path) -> Result<Recovered> {
-    let data = fs
-        .read_all(path)
-        .map_err(|e| Error::io("read manifest", path, e))?;
+    let data = fs.read_all(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::corruption(path, 0, "the manifest named by CURRENT does not exist")
+        } else {
+            Error::io("read manifest", path, e)
+        }
+    })?;
     let mut r = RecordReader::new(&data);
     let mut out = Recovered::default();
     let mut first = true;
@@ -65,7 +71,13 @@ pub fn replay(fs: &dyn FileSystem, path: &Path) -> Result<Recovered> {
         let (offset, payload) = match r.next_record() {
             Ok(Some(x)) => x,
             Ok(None) => break,
-            Err(bad) if bad.incomplete && !first => break, // torn, never used
+            Err(bad) if bad.incomplete && !first => {
+                // Torn by a crash during an append, so (probably) never
+                // used; `open` double-checks that the log it would have
+                // retired still exists.
+                out.torn_tail = Some(bad.offset);
+                break;
+            }
             Err(bad) => return Err(Error::corruption(path, bad.offset, bad.detail)),
         };
         let edit = VersionEdit::decode(payload).map_err(|d| Error::corruption(path, offset, d))?;
