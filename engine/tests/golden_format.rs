@@ -1,0 +1,117 @@
+//! Golden tests pinning the on-disk format: `fixtures/db-v1` is a small
+//! database written by this engine (a table with a range tombstone, a log of
+//! unflushed batches, a manifest, CURRENT). It must keep opening with the
+//! same contents, and writing the same operations again must produce the
+//! same bytes. A deliberate format change bumps the format version (see
+//! FORMAT.md) and regenerates the fixture with
+//! `cargo test -p engine --test golden_format -- --ignored regenerate`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use kv_api::{Direction, KeyRange, KvRead, KvStore, WriteBatch, WriteOptions};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/db-v1")
+}
+
+/// The operations the fixture was made from.
+fn write_fixture(dir: &Path) {
+    let mut o = engine::Options::with_write_buffer(1 << 20);
+    o.block_size = 128;
+    let db = engine::Db::open(dir, o).unwrap();
+    let mut b = WriteBatch::new();
+    for i in 0..40u32 {
+        b.put(format!("key{i:03}"), format!("value-{i}"));
+    }
+    b.delete("key005");
+    b.delete_range("key010", "key015");
+    db.write(b, &WriteOptions::SYNC).unwrap();
+    db.flush().unwrap();
+    let mut b = WriteBatch::new();
+    b.put("key001", "updated").put("zzz", "").delete("key002");
+    b.delete_range("key030", "key033");
+    db.write(b, &WriteOptions::SYNC).unwrap();
+    db.put(b"key031", b"back").unwrap();
+    db.close().unwrap();
+    drop(db);
+    let _ = std::fs::remove_file(dir.join("LOCK"));
+}
+
+fn expected() -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let mut m = BTreeMap::new();
+    for i in 0..40u32 {
+        m.insert(
+            format!("key{i:03}").into_bytes(),
+            format!("value-{i}").into_bytes(),
+        );
+    }
+    m.remove(b"key005".as_slice());
+    for i in 10..15u32 {
+        m.remove(format!("key{i:03}").as_bytes());
+    }
+    m.insert(b"key001".to_vec(), b"updated".to_vec());
+    m.insert(b"zzz".to_vec(), b"".to_vec());
+    m.remove(b"key002".as_slice());
+    for i in 30..33u32 {
+        m.remove(format!("key{i:03}").as_bytes());
+    }
+    m.insert(b"key031".to_vec(), b"back".to_vec());
+    m
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+#[test]
+#[ignore = "rewrites the checked-in fixture"]
+fn regenerate() {
+    let dir = fixture();
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    write_fixture(&dir);
+}
+
+#[test]
+fn the_checked_in_database_still_opens_with_its_contents() {
+    let d = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(), d.path());
+    let db = engine::Db::open(d.path(), engine::Options::default()).unwrap();
+    let got: BTreeMap<_, _> =
+        kv_api::collect_entries(db.iter(KeyRange::all(), Direction::Forward).unwrap())
+            .unwrap()
+            .into_iter()
+            .collect();
+    assert_eq!(got, expected());
+    assert_eq!(db.get(b"key012").unwrap(), None);
+    assert_eq!(db.get(b"key031").unwrap(), Some(b"back".to_vec()));
+}
+
+#[test]
+fn writing_the_same_operations_gives_the_same_bytes() {
+    let d = tempfile::tempdir().unwrap();
+    write_fixture(d.path());
+    let mut names: Vec<String> = std::fs::read_dir(fixture())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let mut mine: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    mine.sort();
+    assert_eq!(mine, names, "the same operations made different files");
+    for n in &names {
+        let a = std::fs::read(fixture().join(n)).unwrap();
+        let b = std::fs::read(d.path().join(n)).unwrap();
+        assert!(
+            a == b,
+            "{n} differs from the fixture: the format changed (bump its version and regenerate)"
+        );
+    }
+}
