@@ -56,6 +56,16 @@ fn fold(name: &str) -> String {
     name.to_ascii_lowercase()
 }
 
+/// Look a name up in a map keyed by folded names, without allocating when
+/// the name is already lower case (the common case on hot paths).
+fn lookup<'m, V>(map: &'m HashMap<String, V>, name: &str) -> Option<&'m V> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        map.get(&fold(name))
+    } else {
+        map.get(name)
+    }
+}
+
 impl Catalog {
     pub(crate) fn empty() -> Catalog {
         Catalog {
@@ -81,7 +91,7 @@ impl Catalog {
 
     /// A table by name, without cloning the `Arc`.
     pub fn find_table(&self, name: &str) -> Option<&Arc<TableDef>> {
-        let id = self.by_name.get(&fold(name))?;
+        let id = lookup(&self.by_name, name)?;
         self.tables.get(id)
     }
 
@@ -92,7 +102,7 @@ impl Catalog {
 
     /// True when a table of that name exists.
     pub fn has_table(&self, name: &str) -> bool {
-        self.by_name.contains_key(&fold(name))
+        lookup(&self.by_name, name).is_some()
     }
 
     /// An index by name (index names are global, ASCII case-insensitive),
@@ -101,7 +111,7 @@ impl Catalog {
         let no = || Error::NoSuchIndex {
             index: name.to_owned(),
         };
-        let (tid, iid) = self.index_by_name.get(&fold(name)).ok_or_else(no)?;
+        let (tid, iid) = lookup(&self.index_by_name, name).ok_or_else(no)?;
         let t = self.tables.get(tid).ok_or_else(no)?;
         let i = t.indexes.iter().find(|i| i.id == *iid).ok_or_else(no)?;
         Ok((Arc::clone(t), i))
@@ -109,7 +119,7 @@ impl Catalog {
 
     /// True when an index of that name exists.
     pub fn has_index(&self, name: &str) -> bool {
-        self.index_by_name.contains_key(&fold(name))
+        lookup(&self.index_by_name, name).is_some()
     }
 
     /// A counter bumped by every committed DDL transaction: a cheap way for

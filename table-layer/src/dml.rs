@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use kv_api::Direction;
 
-use crate::keys::{index_prefix, push_rows_prefix, rows_prefix};
+use crate::keys::{index_prefix, push_rows_prefix, rows_prefix_len};
 use crate::rows::{
     check_pk, check_row, check_sizes, decode_row, index_entry, is_unique_entry, row_key, row_value,
 };
@@ -171,7 +171,7 @@ impl Transaction {
         match self.kv.get(&key)? {
             None => Ok(None),
             Some(v) => {
-                let plen = rows_prefix(t.id).len();
+                let plen = rows_prefix_len(t.id);
                 decode_row(t, &key[plen..], &v).map(Some)
             }
         }
@@ -207,7 +207,7 @@ impl Transaction {
         let Some(old_val) = self.kv.get(&old_key)? else {
             return Ok(false);
         };
-        let plen = rows_prefix(t.id).len();
+        let plen = rows_prefix_len(t.id);
         let old = decode_row(&t, &old_key[plen..], &old_val)?;
 
         let rowid = old.rowid.map(Value::Integer);
@@ -293,7 +293,7 @@ impl Transaction {
         let Some(old_val) = self.kv.get(&key)? else {
             return Ok(false);
         };
-        let plen = rows_prefix(t.id).len();
+        let plen = rows_prefix_len(t.id);
         let old = decode_row(&t, &key[plen..], &old_val)?;
         let mut entries = std::mem::take(&mut self.old_entries);
         Self::build_entries(&t, &old.values, pk.iter(), &mut entries);

@@ -64,6 +64,11 @@ pub(crate) fn push_rows_prefix(out: &mut Vec<u8>, tid: TableId) {
     out.push(ROWS);
 }
 
+/// Length of the prefix of a table's rows.
+pub(crate) fn rows_prefix_len(tid: TableId) -> usize {
+    crate::codec::key::id_len(u64::from(tid)) + 1
+}
+
 /// The prefix of a table's rows.
 pub(crate) fn rows_prefix(tid: TableId) -> Vec<u8> {
     let mut k = Vec::with_capacity(8);

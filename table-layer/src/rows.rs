@@ -111,11 +111,17 @@ pub(crate) fn row_value(out: &mut Vec<u8>, t: &TableDef, row: &[Value]) {
 /// Decode a row from its key (after the rows prefix) and value.
 pub(crate) fn decode_row(t: &TableDef, mut key_rest: &[u8], value: &[u8]) -> Result<Row> {
     let n = t.columns.len();
+    // One allocation: the stored non-key columns are decoded straight into
+    // the row, then the key columns are inserted at their positions.
     let mut values = Vec::with_capacity(n);
+    decode_fields(value, |v| t.stored_types(v), &mut values).map_err(|e| at(t, e))?;
+    let stored = values.len();
+    for &c in &t.value_columns[stored..] {
+        values.push(t.columns[c].default_or_null().clone());
+    }
     let rowid = match &t.primary_key {
         PrimaryKey::Rowid => {
-            let v = decode_value(&mut key_rest, SortOrder::Asc).map_err(|e| at(t, e))?;
-            match v {
+            match decode_value(&mut key_rest, SortOrder::Asc).map_err(|e| at(t, e))? {
                 Value::Integer(i) => Some(i),
                 _ => {
                     return Err(Error::corrupt(
@@ -125,32 +131,27 @@ pub(crate) fn decode_row(t: &TableDef, mut key_rest: &[u8], value: &[u8]) -> Res
                 }
             }
         }
-        PrimaryKey::Columns(_) => None,
-    };
-    // Decode the stored fields straight into `values`, then spread them to
-    // their column positions if the key columns are not all at the end.
-    decode_fields(value, |v| t.stored_types(v), &mut values).map_err(|e| at(t, e))?;
-    let stored = values.len();
-    for &c in &t.value_columns[stored..] {
-        values.push(t.columns[c].default_or_null().clone());
-    }
-    if let PrimaryKey::Columns(pk) = &t.primary_key {
-        // values currently holds the value columns in order; insert the key
-        // columns at their positions. Build the full row in one pass.
-        let mut full = Vec::with_capacity(n);
-        let mut vals = values.into_iter();
-        let mut pk_vals = Vec::with_capacity(pk.len());
-        for _ in pk {
-            pk_vals.push(decode_value(&mut key_rest, SortOrder::Asc).map_err(|e| at(t, e))?);
+        PrimaryKey::Columns(pk) if pk.len() == 1 => {
+            let v = decode_value(&mut key_rest, SortOrder::Asc).map_err(|e| at(t, e))?;
+            values.insert(pk[0], v);
+            None
         }
-        for c in 0..n {
-            match pk.iter().position(|&p| p == c) {
-                Some(i) => full.push(std::mem::take(&mut pk_vals[i])),
-                None => full.push(vals.next().unwrap_or(Value::Null)),
+        PrimaryKey::Columns(pk) => {
+            let mut keyed: Vec<(usize, Value)> = Vec::with_capacity(pk.len());
+            for &c in pk {
+                keyed.push((
+                    c,
+                    decode_value(&mut key_rest, SortOrder::Asc).map_err(|e| at(t, e))?,
+                ));
             }
+            // Inserting in ascending position order puts each at its place.
+            keyed.sort_unstable_by_key(|(c, _)| *c);
+            for (c, v) in keyed {
+                values.insert(c, v);
+            }
+            None
         }
-        values = full;
-    }
+    };
     if !key_rest.is_empty() {
         return Err(Error::corrupt(
             format!("table {}", t.name),
@@ -158,6 +159,19 @@ pub(crate) fn decode_row(t: &TableDef, mut key_rest: &[u8], value: &[u8]) -> Res
         ));
     }
     Ok(Row { rowid, values })
+}
+
+/// The encoded primary key of an index entry (the key bytes after the
+/// indexed values, or the value of a unique entry), without decoding it.
+pub(crate) fn index_entry_pk<'a>(
+    idx: &IndexDef,
+    mut key_rest: &'a [u8],
+    value: &'a [u8],
+) -> Result<&'a [u8]> {
+    for c in &idx.columns {
+        crate::codec::key::skip_value(&mut key_rest, c.order)?;
+    }
+    Ok(if key_rest.is_empty() { value } else { key_rest })
 }
 
 fn at(t: &TableDef, e: Error) -> Error {

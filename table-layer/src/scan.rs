@@ -40,7 +40,8 @@ use std::sync::Arc;
 use kv_api::{KeyRange, KvIterator};
 
 use crate::codec::key::encode_value;
-use crate::rows::{decode_index_entry, decode_row, row_key};
+use crate::keys::{push_rows_prefix, rows_prefix_len};
+use crate::rows::{decode_index_entry, decode_row, index_entry_pk};
 use crate::txn::SharedKv;
 use crate::{Error, IndexDef, Result, SortOrder, TableDef, Value};
 
@@ -285,27 +286,45 @@ impl Iterator for IndexRowScan {
     type Item = Result<Row>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        let e = &mut self.entries;
         loop {
-            let entry = match self.entries.next()? {
-                Ok(e) => e,
-                Err(e) => return Some(Err(e)),
-            };
-            let t = &self.entries.table;
-            row_key(&mut self.key, t, entry.primary_key.iter());
-            let got = self.kv.get(&self.key);
-            let r = match got {
-                Ok(Some(v)) => {
-                    let rest = &self.key[crate::keys::rows_prefix(t.id).len()..];
-                    decode_row(t, rest, &v)
-                }
-                // The caller deleted the row after the scan opened.
-                Ok(None) => continue,
-                Err(e) => Err(e),
-            };
-            if r.is_err() {
-                self.entries.done = true;
+            if e.done {
+                return None;
             }
-            return Some(r);
+            let t = &e.table;
+            // Build the row key from the entry's encoded primary key: no
+            // decoding of the indexed values or the key itself.
+            let r = match e.iter.next() {
+                Ok(Some((k, v))) => match k.get(e.prefix_len..) {
+                    Some(rest) => index_entry_pk(&e.index, rest, v).map(|pk| {
+                        self.key.clear();
+                        push_rows_prefix(&mut self.key, t.id);
+                        self.key.extend_from_slice(pk);
+                    }),
+                    None => Err(Error::corrupt(
+                        format!("index {}", e.index.name),
+                        "short index key",
+                    )),
+                },
+                Ok(None) => {
+                    e.done = true;
+                    return None;
+                }
+                Err(err) => Err(err.into()),
+            };
+            let r = r.and_then(|()| match self.kv.get(&self.key)? {
+                Some(v) => decode_row(t, &self.key[rows_prefix_len(t.id)..], &v).map(Some),
+                // The caller deleted the row after the scan opened.
+                None => Ok(None),
+            });
+            match r {
+                Ok(Some(row)) => return Some(Ok(row)),
+                Ok(None) => continue,
+                Err(err) => {
+                    e.done = true;
+                    return Some(Err(err));
+                }
+            }
         }
     }
 }

@@ -272,6 +272,20 @@ pub fn encode_id(out: &mut Vec<u8>, id: u64) {
     }
 }
 
+/// The length of [`encode_id`]'s encoding of `id`.
+///
+/// ```
+/// assert_eq!(table_layer::codec::key::id_len(239), 1);
+/// assert_eq!(table_layer::codec::key::id_len(240), 2);
+/// ```
+pub fn id_len(id: u64) -> usize {
+    if id < 0xF0 {
+        1
+    } else {
+        1 + 8 - (id.leading_zeros() / 8) as usize
+    }
+}
+
 /// Decode an id written by [`encode_id`].
 pub fn decode_id(input: &mut &[u8]) -> Result<u64> {
     let (&tag, rest) = input
