@@ -47,6 +47,11 @@ trait Subject {
     fn point_reads(&mut self, ids: &[i64]) -> usize;
     fn index_scans(&mut self, grps: &[i64]) -> usize;
     fn full_scan(&mut self) -> usize;
+    /// The store's own cost of the point reads: `get` of the row keys
+    /// through a kv transaction, without the table layer (None for SQLite).
+    fn raw_point_reads(&mut self, _ids: &[i64]) -> Option<usize> {
+        None
+    }
 }
 
 struct Tables {
@@ -144,6 +149,23 @@ impl Subject for Tables {
             }
         }
         n
+    }
+
+    fn raw_point_reads(&mut self, ids: &[i64]) -> Option<usize> {
+        let txn = self.db.store().begin().unwrap();
+        let tid = self.db.catalog().table("users").unwrap().id() as u8;
+        let mut key = Vec::new();
+        let mut found = 0;
+        for id in ids {
+            key.clear();
+            key.extend_from_slice(&[tid, 0x01]);
+            table_layer::codec::key::encode_value(&mut key, &Value::Integer(*id), SortOrder::Asc);
+            if let Some(v) = txn.get(&key).unwrap() {
+                found += 1;
+                black_box(v);
+            }
+        }
+        Some(found)
     }
 
     fn full_scan(&mut self) -> usize {
@@ -292,6 +314,18 @@ fn run(mut s: Box<dyn Subject>, data: &[Row], ids: &[i64], grps: &[i64]) -> Resu
     assert_eq!(scanned, grps.len() * n / 1000);
     let (all, d_full) = best_of_3(|| s.full_scan());
     assert_eq!(all, n);
+    let (raw, d_raw) = best_of_3(|| s.raw_point_reads(ids));
+    if let Some(raw) = raw {
+        assert_eq!(raw, ids.len());
+        eprintln!(
+            "{}: kv get alone {:.0}/s ({:.0} ns), table-layer get {:.0}/s ({:.0} ns)",
+            s.name(),
+            raw as f64 / d_raw.as_secs_f64(),
+            d_raw.as_nanos() as f64 / raw as f64,
+            found as f64 / d_get.as_secs_f64(),
+            d_get.as_nanos() as f64 / found as f64
+        );
+    }
     let rate = |ops: usize, d: Duration| ops as f64 / d.as_secs_f64();
     let r = Result_ {
         name: s.name(),
