@@ -81,6 +81,21 @@ impl Catalog {
     }
 
     /// A table by name (ASCII case-insensitive).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// let cat = db.catalog();
+    /// assert_eq!(cat.table("T")?.name(), "t");
+    /// assert!(matches!(cat.table("nope"), Err(Error::NoSuchTable { .. })));
+    /// assert!(cat.has_table("t") && cat.find_table("t").is_some());
+    /// let id = cat.table("t")?.id();
+    /// assert_eq!(cat.table_by_id(id).map(|t| t.name()), Some("t"));
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn table(&self, name: &str) -> Result<Arc<TableDef>> {
         self.find_table(name)
             .cloned()
@@ -124,6 +139,18 @@ impl Catalog {
 
     /// A counter bumped by every committed DDL transaction: a cheap way for
     /// the SQL layer to invalidate cached plans.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// let before = db.catalog().generation();
+    /// db.add_column("t", ColumnDef::new("c", DataType::Integer))?;
+    /// assert_eq!(db.catalog().generation(), before + 1);
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn generation(&self) -> u64 {
         self.generation
     }

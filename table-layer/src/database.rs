@@ -129,6 +129,16 @@ impl Database {
     /// Fails when the store holds keys but no catalog (it is not a table-layer
     /// database), when its catalog has another format version, or when
     /// another `Database` is open over the same store in this process.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// use table_layer::Database;
+    /// let store: Arc<dyn kv_api::KvStore> = Arc::new(kv_api::MemStore::new());
+    /// let db = Database::open(store.clone())?;
+    /// assert!(db.catalog().tables().next().is_none());
+    /// assert!(Database::open(store).is_err()); // one Database per store: clone `db` instead
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn open(store: Arc<dyn KvStore>) -> Result<Database> {
         Self::open_with(store, WriteOptions::BUFFERED)
     }
@@ -166,16 +176,49 @@ impl Database {
 
     /// The committed catalog (a cheap `Arc` clone; it never changes under
     /// you: DDL publishes a new one).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// let cat = db.catalog();
+    /// assert_eq!(cat.table("t")?.columns().len(), 2);
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn catalog(&self) -> Arc<Catalog> {
         self.inner.current_catalog()
     }
 
     /// The underlying store.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// assert_eq!(db.store().stats().backend(), "memory");
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn store(&self) -> &Arc<dyn KvStore> {
         &self.inner.store
     }
 
     /// Start a transaction.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// let mut txn = db.begin()?;
+    /// txn.insert("t", &[Value::Integer(1), Value::Null])?;
+    /// txn.commit()?;
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn begin(&self) -> Result<Transaction> {
         Transaction::begin(Arc::clone(&self.inner))
     }
@@ -211,23 +254,66 @@ impl Database {
     }
 
     /// `CREATE TABLE` in its own transaction. Returns the new definition.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// let t = db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer)))?;
+    /// assert!(t.has_rowid());
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn create_table(&self, spec: TableSpec) -> Result<Arc<TableDef>> {
         self.run_with_retry(3, |t| t.create_table(spec.clone()))
     }
 
     /// `DROP TABLE` in its own transaction: removes the definition, every
     /// row and every index entry (range deletes).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// db.drop_table("t")?;
+    /// assert!(matches!(db.drop_table("t"), Err(Error::NoSuchTable { .. })));
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn drop_table(&self, name: &str) -> Result<()> {
         self.run_with_retry(3, |t| t.drop_table(name))
     }
 
     /// `ALTER TABLE ... ADD COLUMN` in its own transaction. Existing rows are
     /// not rewritten: they read the column's default.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// db.add_column("t", ColumnDef::new("c", DataType::Real).default_value(1.5))?;
+    /// assert_eq!(db.catalog().table("t")?.schema_version(), 1);
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn add_column(&self, table: &str, column: ColumnDef) -> Result<()> {
         self.run_with_retry(3, |t| t.add_column(table, column.clone()))
     }
 
     /// `DROP INDEX` in its own transaction.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// db.create_index(IndexSpec::new("t_b", "t").column("b", SortOrder::Asc), &mut |_| {})?;
+    /// db.drop_index("t_b")?;
+    /// assert!(!db.catalog().has_index("t_b"));
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn drop_index(&self, name: &str) -> Result<()> {
         self.run_with_retry(3, |t| t.drop_index(name))
     }
@@ -243,6 +329,18 @@ impl Database {
     /// [`Error::SchemaChanged`]. A unique index over duplicate values fails
     /// with [`Error::UniqueViolation`] and leaves nothing behind. Use
     /// [`Transaction::create_index`] instead inside an explicit transaction.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// let mut last = None;
+    /// db.create_index(IndexSpec::new("t_b", "t").column("b", SortOrder::Asc).unique(), &mut |p| last = Some(p))?;
+    /// assert!(last.unwrap().finished);
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn create_index(
         &self,
         spec: IndexSpec,
@@ -254,6 +352,16 @@ impl Database {
     /// Check every table (or the one named) in a fresh transaction: every
     /// row decodes and has its index entries, every index entry points at a
     /// row with those values. See [`Transaction::check_integrity`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// assert!(db.check_integrity(Some("t"))?.is_ok());
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn check_integrity(&self, table: Option<&str>) -> Result<IntegrityReport> {
         self.begin()?.check_integrity(table)
     }
@@ -281,6 +389,16 @@ impl Database {
     }
 
     /// Save the row-count statistics and flush the store.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// db.flush()?;
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn flush(&self) -> Result<()> {
         self.inner.save_stats(true)?;
         Ok(self.inner.store.flush()?)
@@ -288,6 +406,17 @@ impl Database {
 
     /// Save the statistics and close the store. Later operations fail with a
     /// storage error ([`kv_api::Error::Closed`]).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// db.close()?;
+    /// assert!(db.begin().is_err());
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn close(&self) -> Result<()> {
         self.inner.save_stats(true)?;
         Ok(self.inner.store.close()?)

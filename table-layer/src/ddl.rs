@@ -65,6 +65,19 @@ impl Transaction {
 
     /// `DROP TABLE` in this transaction: the definition, every row and every
     /// index entry (two range deletes, whatever the table's size).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// let mut txn = db.begin()?;
+    /// txn.drop_table("t")?;
+    /// txn.rollback(); // DDL is transactional
+    /// assert!(db.catalog().has_table("t"));
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn drop_table(&mut self, name: &str) -> Result<()> {
         self.check_usable()?;
         let t = self.catalog.table(name)?;
@@ -151,6 +164,20 @@ impl Transaction {
     /// Fails with [`Error::IndexExists`], [`Error::NoSuchTable`],
     /// [`Error::NoSuchColumn`], or [`Error::UniqueViolation`] when a unique
     /// index meets duplicate values (nothing is left behind).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// let mut txn = db.begin()?;
+    /// txn.insert("t", &[Value::Integer(1), "x".into()])?;
+    /// txn.create_index(IndexSpec::new("t_b", "t").column("b", SortOrder::Asc), &mut |_| {})?;
+    /// assert_eq!(txn.index_scan("t_b", ScanRange::all(), Direction::Forward)?.count(), 1);
+    /// txn.commit()?;
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn create_index(
         &mut self,
         spec: IndexSpec,
@@ -196,6 +223,20 @@ impl Transaction {
 
     /// `DROP INDEX` in this transaction: the definition and every entry (one
     /// range delete).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// db.create_index(IndexSpec::new("t_b", "t").column("b", SortOrder::Asc), &mut |_| {})?;
+    /// let mut txn = db.begin()?;
+    /// txn.drop_index("t_b")?;
+    /// txn.commit()?;
+    /// assert!(matches!(db.drop_index("t_b"), Err(Error::NoSuchIndex { .. })));
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn drop_index(&mut self, name: &str) -> Result<()> {
         self.check_usable()?;
         let (t, idx) = self.catalog.index(name)?;

@@ -131,6 +131,19 @@ impl Transaction {
     /// every table plus the absence of data of unknown tables, as this
     /// transaction sees them. Inconsistencies are reported, not returned as
     /// errors; an error means the check itself could not run (storage).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// let mut txn = db.begin()?;
+    /// txn.insert("t", &[Value::Integer(1), Value::Null])?;
+    /// let report = txn.check_integrity(None)?; // sees the transaction's own writes
+    /// assert!(report.is_ok() && report.rows == 1);
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn check_integrity(&self, table: Option<&str>) -> Result<IntegrityReport> {
         let mut report = IntegrityReport::default();
         let tables: Vec<_> = match table {

@@ -113,6 +113,19 @@ impl ScanRange {
 
     /// Every key whose leading columns equal `prefix` (an equality lookup on
     /// a prefix of the key; the whole key for a point lookup).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// db.run_with_retry(1, |t| { t.insert("t", &[Value::Integer(1), Value::Null])?; t.insert("t", &[Value::Integer(2), Value::Null]) })?;
+    /// let txn = db.begin()?;
+    /// let n = txn.scan("t", ScanRange::prefix(vec![Value::Integer(2)]), Direction::Forward)?.count();
+    /// assert_eq!(n, 1);
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn prefix(prefix: Vec<Value>) -> Self {
         ScanRange {
             start: Bound::Included(prefix.clone()),

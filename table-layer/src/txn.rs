@@ -269,6 +269,20 @@ impl Transaction {
     }
 
     /// Number of savepoints currently set.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// let mut txn = db.begin()?;
+    /// txn.set_savepoint();
+    /// txn.set_savepoint();
+    /// txn.release_savepoint();
+    /// assert_eq!(txn.savepoint_depth(), 1);
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn savepoint_depth(&self) -> usize {
         self.savepoints.len()
     }
@@ -281,6 +295,22 @@ impl Transaction {
     /// or the same unique index value), and with the retryable
     /// [`Error::SchemaChanged`] when a concurrent DDL changed a table this
     /// one wrote. Either way nothing was written: run the transaction again.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// let mut t1 = db.begin()?;
+    /// let mut t2 = db.begin()?;
+    /// t1.insert("t", &[Value::Integer(1), "one".into()])?;
+    /// t2.insert("t", &[Value::Integer(1), "uno".into()])?;
+    /// t1.commit()?;
+    /// let err = t2.commit().unwrap_err(); // first committer wins
+    /// assert!(err.is_retryable());
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn commit(self) -> Result<()> {
         if let Some((_, why)) = &self.poisoned {
             return Err(Error::invalid(format!(
@@ -337,6 +367,19 @@ impl Transaction {
     }
 
     /// Discard everything the transaction did (the same as dropping it).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// # let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// # db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    /// #     .column(ColumnDef::new("b", DataType::Text)).primary_key(["a"]))?;
+    /// let mut txn = db.begin()?;
+    /// txn.insert("t", &[Value::Integer(1), Value::Null])?;
+    /// txn.rollback();
+    /// assert!(db.begin()?.get("t", &[Value::Integer(1)])?.is_none());
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
     pub fn rollback(self) {
         if let Some(kv) = self.kv.take() {
             kv.rollback();
