@@ -431,7 +431,9 @@ fn load_or_init(store: &dyn KvStore) -> Result<Catalog> {
             while let Some((k, v)) = it.next()? {
                 entries.push(Ok((k.to_vec(), v.to_vec())));
             }
-            Catalog::load(&meta, entries.into_iter())
+            let cat = Catalog::load(&meta, entries.into_iter())?;
+            sweep_unfinished_builds(store, &cat)?;
+            Ok(cat)
         }
         None => {
             let mut it = store.iter(KeyRange::all(), Direction::Forward)?;
@@ -446,6 +448,29 @@ fn load_or_init(store: &dyn KvStore) -> Result<Catalog> {
             Ok(cat)
         }
     }
+}
+
+/// Remove index entries left by a streaming index build that did not finish
+/// (the process died before the catalog entry was written): they sit under
+/// index ids at or above the catalog's next index id. One range delete per
+/// table that has any.
+fn sweep_unfinished_builds(store: &dyn KvStore, cat: &Catalog) -> Result<()> {
+    let mut batch = WriteBatch::new();
+    for t in cat.tables() {
+        let start = keys::index_prefix(t.id, cat.next_index_id);
+        let (_, end) = keys::table_data_range(t.id);
+        let mut it = store.iter(
+            KeyRange::half_open(start.clone(), end.clone()),
+            Direction::Forward,
+        )?;
+        if it.next()?.is_some() {
+            batch.delete_range(start, end);
+        }
+    }
+    if !batch.is_empty() {
+        store.write(batch, &WriteOptions::SYNC)?;
+    }
+    Ok(())
 }
 
 impl DbInner {
