@@ -391,6 +391,9 @@ fn decode_table(bytes: &[u8]) -> std::result::Result<TableDef, String> {
     if !s.primary_key.iter().all(|&c| in_range(c)) {
         return Err("primary key names a column out of range".into());
     }
+    if (1..s.primary_key.len()).any(|i| s.primary_key[..i].contains(&s.primary_key[i])) {
+        return Err("primary key names a column twice".into());
+    }
     let mut since = Vec::with_capacity(n);
     let mut columns = Vec::with_capacity(n);
     for c in s.columns {
@@ -500,6 +503,29 @@ mod tests {
         let mut t = sample();
         t.indexes[0].columns[0].column = 9;
         assert!(decode_table(&encode_table(&t).unwrap()).is_err());
+    }
+
+    proptest::proptest! {
+        /// A damaged catalog entry is an error or a consistent definition,
+        /// never a panic (here or later, on a column position out of range).
+        #[test]
+        fn damaged_bytes_never_panic(
+            flips in proptest::collection::vec((0usize..200, proptest::prelude::any::<u8>()), 0..6),
+            cut in 0usize..200,
+        ) {
+            let mut bytes = encode_table(&sample()).unwrap();
+            for (i, b) in flips {
+                let n = bytes.len();
+                bytes[i % n] ^= b;
+            }
+            bytes.truncate(cut.max(1));
+            if let Ok(t) = decode_table(&bytes) {
+                let n = t.columns.len();
+                proptest::prop_assert!(t.primary_key_columns().iter().all(|&c| c < n));
+                proptest::prop_assert!(t.indexes.iter().all(|i| i.columns.iter().all(|c| c.column < n)));
+                proptest::prop_assert_eq!(t.value_columns.len() + t.primary_key_columns().len(), n);
+            }
+        }
     }
 
     #[test]
