@@ -1,0 +1,550 @@
+//! A SQL session: one connection's state (the database, an open explicit
+//! transaction) and [`Session::execute`], which runs one statement.
+//!
+//! ## Transactions
+//! Outside BEGIN ... COMMIT each statement runs in its own transaction,
+//! committed when it succeeds (retried up to three times when it loses a
+//! write-write race) and discarded when it fails, so a statement is atomic.
+//! Inside an explicit transaction each statement runs under a savepoint:
+//! a failing statement is undone alone and the transaction goes on, except
+//! for a conflict, which rolls the whole transaction back (run it again).
+//!
+//! ## Streaming
+//! A query returns [`Output::Rows`], a cursor that computes rows as they
+//! are pulled: a scan with a filter and LIMIT holds a few rows at a time.
+//! The cursor borrows the session; the next `execute` ends it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sqlparser::dialect::SQLiteDialect;
+use sqlparser::parser::Parser;
+use table_layer::{Database, Direction, ScanRange, Transaction};
+
+use crate::error::{Position, Result, SqlError};
+use crate::exec::scan::{ScanOp, table_err};
+use crate::exec::{self, BoxOp, Ctx, Env};
+use crate::planner::ddl::plan_statement;
+use crate::planner::explain::explain;
+use crate::planner::plan::{OutputColumn, Subplan};
+use crate::planner::{Planned, Statement};
+use crate::value::cast::coerce_for_column;
+use crate::value::{DataType, Row, Value};
+
+/// How deeply sqlparser may nest expressions (the sqllogictest corpus has
+/// WHERE clauses nested about 60 levels deep).
+const PARSER_RECURSION_LIMIT: usize = 256;
+
+/// Map a table-layer error to an [`SqlError`].
+pub fn map_table_error(e: table_layer::Error) -> SqlError {
+    use table_layer::Error as E;
+    let message = e.to_string();
+    match e {
+        E::TableExists { .. }
+        | E::IndexExists { .. }
+        | E::ColumnExists { .. }
+        | E::NoSuchIndex { .. } => SqlError::name(message),
+        E::NoSuchTable { table } => SqlError::UnknownTable {
+            name: table,
+            suggestion: None,
+            position: None,
+        },
+        E::NoSuchColumn { table, column } => SqlError::UnknownColumn {
+            name: format!("{table}.{column}"),
+            suggestion: None,
+            position: None,
+        },
+        E::InvalidSchema { .. } | E::WrongArity { .. } => SqlError::name(message),
+        E::TypeMismatch { .. } => SqlError::type_error(message),
+        E::NotNullViolation { .. } | E::PrimaryKeyViolation { .. } | E::UniqueViolation { .. } => {
+            SqlError::Constraint { message }
+        }
+        E::Conflict(_) | E::SchemaChanged { .. } => SqlError::Conflict { message },
+        E::InvalidArgument(_) => SqlError::runtime(message),
+        _ => SqlError::Storage { message },
+    }
+}
+
+/// Parse exactly one statement.
+pub fn parse_one(sql: &str) -> Result<sqlparser::ast::Statement> {
+    let dialect = SQLiteDialect {};
+    let parsed = Parser::new(&dialect)
+        .with_recursion_limit(PARSER_RECURSION_LIMIT)
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_statements());
+    let mut stmts = parsed.map_err(parse_error)?;
+    match stmts.len() {
+        1 => Ok(stmts.remove(0)),
+        0 => Err(SqlError::parse("empty statement")),
+        n => Err(SqlError::parse(format!(
+            "{n} statements given where one was expected (split scripts with split_statements)"
+        ))),
+    }
+}
+
+/// Turn sqlparser's message (which ends with "at Line: L, Column: C") into
+/// a parse error with a position.
+fn parse_error(e: sqlparser::parser::ParserError) -> SqlError {
+    use sqlparser::parser::ParserError as P;
+    let raw = match e {
+        P::TokenizerError(s) | P::ParserError(s) => s,
+        P::RecursionLimitExceeded => {
+            return SqlError::unsupported(format!(
+                "expressions nested more than {PARSER_RECURSION_LIMIT} levels deep"
+            ));
+        }
+    };
+    let (message, position) = match raw.rfind(" at Line: ") {
+        Some(i) => {
+            let tail = &raw[i + " at Line: ".len()..];
+            let mut it = tail.split(", Column: ");
+            let line = it.next().and_then(|l| l.trim().parse().ok());
+            let col = it.next().and_then(|c| c.trim().parse().ok());
+            let pos = match (line, col) {
+                (Some(line), Some(column)) => Some(Position { line, column }),
+                _ => None,
+            };
+            (raw[..i].to_string(), pos)
+        }
+        None => (raw, None),
+    };
+    let message = message.trim_start_matches("sql parser error: ").to_string();
+    SqlError::Parse { message, position }
+}
+
+/// What a statement produced.
+pub enum Output<'s> {
+    /// A query's rows, computed as they are pulled.
+    Rows(Rows<'s>),
+    /// Rows changed by INSERT, UPDATE or DELETE.
+    Affected {
+        /// `"INSERT"`, `"UPDATE"` or `"DELETE"`.
+        verb: &'static str,
+        /// Number of rows.
+        count: u64,
+    },
+    /// A message (DDL, BEGIN, COMMIT, ...).
+    Message(String),
+    /// The lines of an EXPLAIN.
+    Explain(Vec<String>),
+}
+
+impl std::fmt::Debug for Output<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Output::Rows(r) => write!(f, "Rows({:?})", r.columns),
+            Output::Affected { verb, count } => write!(f, "{verb} {count}"),
+            Output::Message(m) => write!(f, "Message({m})"),
+            Output::Explain(l) => write!(f, "Explain({l:?})"),
+        }
+    }
+}
+
+/// A column of a query's result.
+pub type Column = OutputColumn;
+
+/// A streaming cursor over a query's rows.
+pub struct Rows<'s> {
+    columns: Vec<Column>,
+    op: BoxOp<'s>,
+    failed: bool,
+}
+
+impl Rows<'_> {
+    /// The result's columns (name, and the declared type when the column is
+    /// a plain column of a table).
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// The next row, `Ok(None)` at the end. After an error the cursor is
+    /// spent.
+    pub fn next_row(&mut self) -> Result<Option<Row>> {
+        if self.failed {
+            return Ok(None);
+        }
+        let r = self.op.next();
+        if r.is_err() {
+            self.failed = true;
+        }
+        r
+    }
+}
+
+impl Iterator for Rows<'_> {
+    type Item = Result<Row>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_row().transpose()
+    }
+}
+
+/// One connection to a database; see the [module documentation](self).
+pub struct Session {
+    db: Database,
+    txn: Option<Transaction>,
+    read: Option<Transaction>,
+}
+
+impl Session {
+    /// Open a session: `None` or `":memory:"` for an in-memory database
+    /// (`MemStore`), a directory path for a database on the LSM engine
+    /// (created if missing).
+    pub fn open(path: Option<&Path>) -> Result<Session> {
+        let store: Arc<dyn kv_api::KvStore> = match path {
+            None => Arc::new(kv_api::MemStore::new()),
+            Some(p) if p.as_os_str() == ":memory:" => Arc::new(kv_api::MemStore::new()),
+            Some(p) => {
+                Arc::new(engine::Db::open(p, engine::Options::default()).map_err(SqlError::from)?)
+            }
+        };
+        let db = Database::open(store).map_err(map_table_error)?;
+        Ok(Session::new(db))
+    }
+
+    /// A session over an open table-layer database.
+    pub fn new(db: Database) -> Session {
+        Session {
+            db,
+            txn: None,
+            read: None,
+        }
+    }
+
+    /// The table-layer database (catalog, integrity check, statistics).
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// The key-value store below.
+    pub fn store(&self) -> &Arc<dyn kv_api::KvStore> {
+        self.db.store()
+    }
+
+    /// True inside BEGIN ... COMMIT/ROLLBACK.
+    pub fn in_transaction(&self) -> bool {
+        self.txn.is_some()
+    }
+
+    /// The catalog as the session sees it (including DDL of an open
+    /// transaction).
+    pub fn catalog(&self) -> Arc<table_layer::Catalog> {
+        match &self.txn {
+            Some(t) => Arc::clone(t.catalog()),
+            None => self.db.catalog(),
+        }
+    }
+
+    /// Plan one statement without running it.
+    pub fn plan(&self, sql: &str) -> Result<Planned> {
+        let stmt = parse_one(sql)?;
+        plan_statement(&stmt, &self.catalog())
+    }
+
+    /// Run one statement. Scripts are split with
+    /// [`split_statements`](crate::split_statements) first.
+    pub fn execute(&mut self, sql: &str) -> Result<Output<'_>> {
+        self.read = None;
+        let Planned { stmt, subplans } = self.plan(sql)?;
+        match stmt {
+            Statement::Begin => {
+                if self.txn.is_some() {
+                    return Err(SqlError::transaction(
+                        "cannot start a transaction within a transaction",
+                    ));
+                }
+                self.txn = Some(self.db.begin().map_err(map_table_error)?);
+                Ok(Output::Message("BEGIN".into()))
+            }
+            Statement::Commit => match self.txn.take() {
+                None => Err(SqlError::transaction(
+                    "cannot commit - no transaction is active",
+                )),
+                Some(t) => {
+                    t.commit().map_err(map_table_error)?;
+                    Ok(Output::Message("COMMIT".into()))
+                }
+            },
+            Statement::Rollback => match self.txn.take() {
+                None => Err(SqlError::transaction(
+                    "cannot rollback - no transaction is active",
+                )),
+                Some(t) => {
+                    t.rollback();
+                    Ok(Output::Message("ROLLBACK".into()))
+                }
+            },
+            Statement::NoOp(m) => Ok(Output::Message(m)),
+            Statement::Explain(inner) => Ok(Output::Explain(explain(&inner))),
+            Statement::Query(q) => {
+                if self.txn.is_none() {
+                    self.read = Some(self.db.begin().map_err(map_table_error)?);
+                }
+                let txn = match (&self.txn, &self.read) {
+                    (Some(t), _) | (None, Some(t)) => t,
+                    (None, None) => return Err(SqlError::runtime("internal: no transaction")),
+                };
+                let ctx = Ctx::root(Env::new(txn, subplans));
+                let op = exec::build(&q.root, &ctx)?;
+                Ok(Output::Rows(Rows {
+                    columns: q.columns,
+                    op,
+                    failed: false,
+                }))
+            }
+            other => self.write(other, subplans),
+        }
+    }
+
+    fn write(&mut self, stmt: Statement, subplans: Vec<Subplan>) -> Result<Output<'_>> {
+        if let Some(txn) = self.txn.as_mut() {
+            txn.set_savepoint();
+            match run_write(txn, &stmt, subplans) {
+                Ok(out) => {
+                    txn.release_savepoint();
+                    Ok(out)
+                }
+                Err(e) => {
+                    if e.is_retryable() || txn.rollback_to_savepoint().is_err() {
+                        if let Some(t) = self.txn.take() {
+                            t.rollback();
+                        }
+                    }
+                    Err(e)
+                }
+            }
+        } else {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let mut txn = self.db.begin().map_err(map_table_error)?;
+                let out = run_write(&mut txn, &stmt, subplans.clone())?;
+                match txn.commit() {
+                    Ok(()) => return Ok(out),
+                    Err(e) if e.is_retryable() && attempt < 3 => continue,
+                    Err(e) => return Err(map_table_error(e)),
+                }
+            }
+        }
+    }
+}
+
+/// Run a writing statement inside `txn` (reads first, then writes).
+fn run_write(
+    txn: &mut Transaction,
+    stmt: &Statement,
+    subplans: Vec<Subplan>,
+) -> Result<Output<'static>> {
+    match stmt {
+        Statement::Insert {
+            table,
+            columns,
+            source,
+            auto_pk,
+        } => {
+            let rows = {
+                let ctx = Ctx::root(Env::new(txn, subplans));
+                let mut op = exec::build(source, &ctx)?;
+                let mut rows = Vec::new();
+                while let Some(r) = op.next()? {
+                    rows.push(r);
+                }
+                rows
+            };
+            let defs = table.columns();
+            let mut next_auto: Option<i64> = None;
+            let mut count = 0u64;
+            let mut full: Vec<Value> = Vec::with_capacity(defs.len());
+            for src in rows {
+                full.clear();
+                full.extend(defs.iter().map(|c| c.default_or_null().clone()));
+                for (v, &c) in src.into_iter().zip(columns) {
+                    full[c] = v;
+                }
+                for (i, v) in full.iter_mut().enumerate() {
+                    let taken = std::mem::take(v);
+                    *v = coerce_for_column(taken, defs[i].data_type).map_err(|m| {
+                        SqlError::type_error(format!(
+                            "column {}.{}: {m}",
+                            table.name(),
+                            defs[i].name
+                        ))
+                    })?;
+                }
+                if let Some(c) = *auto_pk {
+                    if full[c].is_null() {
+                        let next = match next_auto {
+                            Some(n) => n,
+                            None => max_integer_key(txn, table.name())?
+                                .map_or(1, |m| m.saturating_add(1)),
+                        };
+                        full[c] = Value::Integer(next);
+                    }
+                    if let Value::Integer(i) = full[c] {
+                        let after = i.saturating_add(1);
+                        next_auto = Some(next_auto.map_or(after, |n: i64| n.max(after)));
+                    }
+                }
+                txn.insert(table.name(), &full).map_err(map_table_error)?;
+                count += 1;
+            }
+            Ok(Output::Affected {
+                verb: "INSERT",
+                count,
+            })
+        }
+        Statement::Update { scan, assignments } => {
+            let table = Arc::clone(&scan.table);
+            let changes = {
+                let ctx = Ctx::root(Env::new(txn, subplans));
+                let mut op = ScanOp::open(scan, &ctx, &[])?;
+                let mut changes = Vec::new();
+                while let Some(row) = op.next_row()? {
+                    let pk = table.primary_key_of(&row);
+                    let mut new = row.values.clone();
+                    for (c, e) in assignments {
+                        let v = exec::eval::eval(e, &row.values, &ctx)?;
+                        let ty: DataType = table.columns()[*c].data_type;
+                        new[*c] = coerce_for_column(v, ty).map_err(|m| {
+                            SqlError::type_error(format!(
+                                "column {}.{}: {m}",
+                                table.name(),
+                                table.columns()[*c].name
+                            ))
+                        })?;
+                    }
+                    changes.push((pk, new));
+                }
+                changes
+            };
+            let count = changes.len() as u64;
+            for (pk, new) in changes {
+                txn.update(table.name(), &pk, &new)
+                    .map_err(map_table_error)?;
+            }
+            Ok(Output::Affected {
+                verb: "UPDATE",
+                count,
+            })
+        }
+        Statement::Delete { scan } => {
+            let table = Arc::clone(&scan.table);
+            let keys = {
+                let ctx = Ctx::root(Env::new(txn, subplans));
+                let mut op = ScanOp::open(scan, &ctx, &[])?;
+                let mut keys = Vec::new();
+                while let Some(row) = op.next_row()? {
+                    keys.push(table.primary_key_of(&row));
+                }
+                keys
+            };
+            let count = keys.len() as u64;
+            for pk in keys {
+                txn.delete(table.name(), &pk).map_err(map_table_error)?;
+            }
+            Ok(Output::Affected {
+                verb: "DELETE",
+                count,
+            })
+        }
+        Statement::CreateTable {
+            spec,
+            unique,
+            if_not_exists,
+        } => {
+            if txn.catalog().has_table(&spec.name) {
+                if *if_not_exists {
+                    return Ok(Output::Message("CREATE TABLE (already exists)".into()));
+                }
+                return Err(SqlError::name(format!(
+                    "table {} already exists",
+                    spec.name
+                )));
+            }
+            txn.create_table(spec.clone()).map_err(map_table_error)?;
+            for u in unique {
+                txn.create_index(u.clone(), &mut |_| {})
+                    .map_err(map_table_error)?;
+            }
+            Ok(Output::Message("CREATE TABLE".into()))
+        }
+        Statement::DropTable { names, if_exists } => {
+            for n in names {
+                if !txn.catalog().has_table(n) {
+                    if *if_exists {
+                        continue;
+                    }
+                    let cat = Arc::clone(txn.catalog());
+                    return Err(SqlError::UnknownTable {
+                        name: n.clone(),
+                        suggestion: crate::error::suggest(n, cat.tables().map(|t| t.name())),
+                        position: None,
+                    });
+                }
+                txn.drop_table(n).map_err(map_table_error)?;
+            }
+            Ok(Output::Message("DROP TABLE".into()))
+        }
+        Statement::CreateIndex {
+            spec,
+            if_not_exists,
+        } => {
+            if txn.catalog().has_index(&spec.name) {
+                if *if_not_exists {
+                    return Ok(Output::Message("CREATE INDEX (already exists)".into()));
+                }
+                return Err(SqlError::name(format!(
+                    "index {} already exists",
+                    spec.name
+                )));
+            }
+            txn.create_index(spec.clone(), &mut |_| {})
+                .map_err(map_table_error)?;
+            Ok(Output::Message("CREATE INDEX".into()))
+        }
+        Statement::DropIndex { names, if_exists } => {
+            for n in names {
+                if !txn.catalog().has_index(n) {
+                    if *if_exists {
+                        continue;
+                    }
+                    return Err(SqlError::name(format!("no such index: {n}")));
+                }
+                txn.drop_index(n).map_err(map_table_error)?;
+            }
+            Ok(Output::Message("DROP INDEX".into()))
+        }
+        Statement::AddColumn {
+            table,
+            column,
+            if_not_exists,
+        } => {
+            let t = txn.catalog().table(table).map_err(map_table_error)?;
+            if t.column_index(&column.name).is_some() && *if_not_exists {
+                return Ok(Output::Message("ALTER TABLE (column exists)".into()));
+            }
+            txn.add_column(table, column.clone())
+                .map_err(map_table_error)?;
+            Ok(Output::Message("ALTER TABLE".into()))
+        }
+        _ => Err(SqlError::runtime("internal: not a writing statement")),
+    }
+}
+
+/// The largest value of a table's single INTEGER primary key, if any row.
+fn max_integer_key(txn: &Transaction, table: &str) -> Result<Option<i64>> {
+    let mut scan = txn
+        .scan(table, ScanRange::all(), Direction::Reverse)
+        .map_err(table_err)?;
+    match scan.next() {
+        Some(r) => {
+            let row = r.map_err(table_err)?;
+            let t = txn.catalog().table(table).map_err(map_table_error)?;
+            Ok(match t.primary_key_of(&row).first() {
+                Some(Value::Integer(i)) => Some(*i),
+                _ => None,
+            })
+        }
+        None => Ok(None),
+    }
+}
