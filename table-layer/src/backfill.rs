@@ -157,11 +157,10 @@ pub(crate) fn build_streaming(
     let mut b = WriteBatch::new();
     b.put(table_def_key(t.id), encode_table(&nt)?);
     b.put(meta_key(), new_cat.meta_bytes()?);
-    if let Err(e) = db.store.write(b, &db.write_options) {
+    if let Err(e) = db.commit_schema(|| db.store.write(b, &db.write_options), Arc::new(new_cat)) {
         let _ = clear();
-        return Err(e.into());
+        return Err(e);
     }
-    db.publish_catalog(Arc::new(new_cat));
     Ok(())
 }
 

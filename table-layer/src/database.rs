@@ -253,7 +253,38 @@ impl Database {
         }
     }
 
-    /// `CREATE TABLE` in its own transaction. Returns the new definition.
+    /// Run `f` in a transaction that no other commit can interleave with,
+    /// and commit it: it never fails with a conflict or a schema change, so
+    /// schema changes and bulk statements cannot be starved by a stream of
+    /// small writers. Other transactions keep reading and writing meanwhile;
+    /// their commits wait until this one is done. If `f` fails, nothing is
+    /// committed.
+    ///
+    /// Inside `f`, do not commit another transaction or call this
+    /// database's DDL methods (they would wait for the lock `f` holds).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use table_layer::*;
+    /// let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer)))?;
+    /// db.run_exclusive(|txn| {
+    ///     txn.insert("t", &[Value::Integer(1)])?;
+    ///     txn.create_index(IndexSpec::new("t_a", "t").column("a", SortOrder::Asc), &mut |_| {})
+    /// })?;
+    /// assert!(db.catalog().has_index("t_a"));
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
+    pub fn run_exclusive<T>(&self, f: impl FnOnce(&mut Transaction) -> Result<T>) -> Result<T> {
+        let _guard = self.inner.commit_write();
+        let mut txn = self.begin()?;
+        let v = f(&mut txn)?;
+        txn.commit_inner(true)?;
+        Ok(v)
+    }
+
+    /// `CREATE TABLE` in its own transaction (exclusive, see
+    /// [`run_exclusive`](Self::run_exclusive)). Returns the new definition.
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -264,7 +295,7 @@ impl Database {
     /// # Ok::<(), table_layer::Error>(())
     /// ```
     pub fn create_table(&self, spec: TableSpec) -> Result<Arc<TableDef>> {
-        self.run_with_retry(3, |t| t.create_table(spec.clone()))
+        self.run_exclusive(|t| t.create_table(spec.clone()))
     }
 
     /// `DROP TABLE` in its own transaction: removes the definition, every
@@ -281,7 +312,7 @@ impl Database {
     /// # Ok::<(), table_layer::Error>(())
     /// ```
     pub fn drop_table(&self, name: &str) -> Result<()> {
-        self.run_with_retry(3, |t| t.drop_table(name))
+        self.run_exclusive(|t| t.drop_table(name))
     }
 
     /// `ALTER TABLE ... ADD COLUMN` in its own transaction. Existing rows are
@@ -298,7 +329,7 @@ impl Database {
     /// # Ok::<(), table_layer::Error>(())
     /// ```
     pub fn add_column(&self, table: &str, column: ColumnDef) -> Result<()> {
-        self.run_with_retry(3, |t| t.add_column(table, column.clone()))
+        self.run_exclusive(|t| t.add_column(table, column.clone()))
     }
 
     /// `DROP INDEX` in its own transaction.
@@ -315,7 +346,7 @@ impl Database {
     /// # Ok::<(), table_layer::Error>(())
     /// ```
     pub fn drop_index(&self, name: &str) -> Result<()> {
-        self.run_with_retry(3, |t| t.drop_index(name))
+        self.run_exclusive(|t| t.drop_index(name))
     }
 
     /// `CREATE [UNIQUE] INDEX`, built by streaming the table: memory stays
@@ -478,8 +509,28 @@ impl DbInner {
         Arc::clone(&self.catalog.read().unwrap_or_else(|p| p.into_inner()))
     }
 
-    pub(crate) fn publish_catalog(&self, cat: Arc<Catalog>) {
-        *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = cat;
+    /// Run `write` (the kv commit of a schema change) and publish `cat` if
+    /// it succeeds, both under the catalog's write lock: a transaction
+    /// begins under the read lock, so it sees either the old catalog with a
+    /// snapshot from before the change, or the new catalog with one from
+    /// after, never a mix.
+    pub(crate) fn commit_schema(
+        &self,
+        write: impl FnOnce() -> kv_api::Result<()>,
+        cat: Arc<Catalog>,
+    ) -> Result<()> {
+        let mut g = self.catalog.write().unwrap_or_else(|p| p.into_inner());
+        write()?;
+        *g = cat;
+        Ok(())
+    }
+
+    /// The current catalog and a kv transaction whose snapshot matches it
+    /// (see [`commit_schema`](Self::commit_schema)).
+    pub(crate) fn begin_kv(&self) -> Result<(Arc<Catalog>, Box<dyn kv_api::Transaction>)> {
+        let g = self.catalog.read().unwrap_or_else(|p| p.into_inner());
+        let kv = self.store.begin()?;
+        Ok((Arc::clone(&g), kv))
     }
 
     pub(crate) fn commit_read(&self) -> RwLockReadGuard<'_, ()> {

@@ -16,8 +16,10 @@
 //!               DML only: each written table's definition must be unchanged
 //!               DDL: no other DDL committed since begin, and no row of a table
 //!                    whose index this transaction built was committed since
-//!              then the kv commit (write-write conflicts -> Error::Conflict),
-//!              then the new catalog is published
+//!              then the kv commit (write-write conflicts -> Error::Conflict);
+//!              a DDL commit publishes the new catalog under the catalog's
+//!              write lock, and begin takes the catalog and the kv snapshot
+//!              under its read lock, so they always match
 //! ```
 //!
 //! The commit lock is a reader-writer lock: DML commits share it, DDL commits
@@ -25,7 +27,11 @@
 //! between another transaction's check and its kv commit. For simplicity the
 //! catalog check is all-or-nothing per table (any DDL on a table fails
 //! concurrent writers of that table with the retryable
-//! [`Error::SchemaChanged`]); finer-grained rules would replace it.
+//! [`Error::SchemaChanged`]); finer-grained rules would replace it. DDL in a
+//! transaction is optimistic and can be starved by a stream of writers to its
+//! table; [`Database::run_exclusive`](crate::Database::run_exclusive) (used by
+//! the autocommit DDL methods) runs a transaction under the exclusive lock
+//! instead, so it cannot fail that way.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -157,8 +163,7 @@ impl Transaction {
         // Read the counter before the kv snapshot is taken: a commit in
         // between can only make a later check stricter, never looser.
         let begin_counter = db.commit_counter();
-        let catalog = db.current_catalog();
-        let kv = db.store.begin()?;
+        let (catalog, kv) = db.begin_kv()?;
         Ok(Transaction {
             base_generation: catalog.generation,
             catalog,
@@ -312,6 +317,12 @@ impl Transaction {
     /// # Ok::<(), table_layer::Error>(())
     /// ```
     pub fn commit(self) -> Result<()> {
+        self.commit_inner(false)
+    }
+
+    /// Commit; `exclusive` when the caller already holds the commit lock
+    /// exclusively ([`Database::run_exclusive`](crate::Database::run_exclusive)).
+    pub(crate) fn commit_inner(self, exclusive: bool) -> Result<()> {
         if let Some((_, why)) = &self.poisoned {
             return Err(Error::invalid(format!(
                 "cannot commit: an operation of this transaction failed while writing ({why}); the transaction was rolled back"
@@ -323,7 +334,7 @@ impl Transaction {
         let db = Arc::clone(&self.db);
         let opts = db.write_options;
         if self.ddl {
-            let _guard = db.commit_write();
+            let _guard = (!exclusive).then(|| db.commit_write());
             let current = db.current_catalog();
             if current.generation != self.base_generation {
                 return Err(Error::SchemaChanged {
@@ -339,13 +350,12 @@ impl Transaction {
                     return Err(Error::SchemaChanged { table });
                 }
             }
-            kv.commit(&opts)?;
             let mut cat = self.catalog;
             Arc::make_mut(&mut cat).generation = self.base_generation + 1;
-            db.publish_catalog(cat);
+            db.commit_schema(|| kv.commit(&opts), cat)?;
             db.after_commit(&self.written, &self.row_deltas, &self.dropped);
         } else if !self.written.is_empty() {
-            let _guard = db.commit_read();
+            let _guard = (!exclusive).then(|| db.commit_read());
             let current = db.current_catalog();
             for &tid in &self.written {
                 let mine = self.catalog.table_by_id(tid).map(|t| t.generation);
