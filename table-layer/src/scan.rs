@@ -71,8 +71,22 @@ pub struct IndexEntry {
     pub primary_key: Vec<Value>,
 }
 
-/// The bounds of a scan: prefixes of the key columns (see the [module
-/// documentation](self)).
+/// The bounds of a scan: each bound is a *prefix* of the key columns
+/// (primary key, or index columns), compared in the key's order:
+///
+/// ```text
+///  key (a, b)      start                     end
+///  Included([5])   first key with a >= 5     last key with a <= 5
+///  Excluded([5])   first key with a > 5      last key with a < 5
+///  Included([5,2]) first key >= (5,2)        last key <= (5,2) (and its extensions)
+///  Unbounded       the first key             the last key
+/// ```
+///
+/// For an index column declared `DESC` the key order is the reverse of the
+/// value order, so `start` holds the *larger* value: on `a DESC`, `a <= 5`
+/// is `start = Included([5])`. Bound values must be NULL or of the column's
+/// type (the SQL layer converts `a > 2.5` on an INTEGER column to `a >= 3`);
+/// NULL sorts first in ascending columns and last in descending ones.
 ///
 /// ```
 /// use std::ops::Bound;

@@ -74,9 +74,12 @@ impl fmt::Display for DataType {
 
 /// A typed SQL value.
 ///
-/// `Eq`, `Ord` and `Hash` follow the total order described in the [module
-/// documentation](self): `Real(-0.0) == Real(0.0)`, all NaNs are equal and
-/// sort after `+inf`, and values of different types order by type rank.
+/// `Eq`, `Ord` and `Hash` follow the byte order of the key codec: values of
+/// one type compare as SQL compares them, NULL sorts first,
+/// `Real(-0.0) == Real(0.0)`, all NaNs are equal and sort after `+inf`, and
+/// values of different types order by type rank
+/// `NULL < BOOLEAN < INTEGER < REAL < TEXT < BLOB` (not SQLite's numeric
+/// cross-type comparison, which the SQL layer applies itself).
 ///
 /// ```
 /// use table_layer::Value;
@@ -159,8 +162,8 @@ impl Value {
         }
     }
 
-    /// Compare two values in the total order of the key codec (see the
-    /// [module documentation](self)); the same as [`Ord::cmp`].
+    /// Compare two values in the total order of the key codec (see
+    /// [`Value`]); the same as [`Ord::cmp`].
     ///
     /// ```
     /// use std::cmp::Ordering;
