@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{backends, open};
-use kv_api::{Direction, KeyRange, KvStore, MemStore};
+use kv_api::{Direction, KeyRange, KvStore};
 use table_layer::{
     ColumnDef, DataType, Database, Error, IndexSpec, PrimaryKey, ScanRange, SortOrder, TableSpec,
     Value,
@@ -303,43 +303,58 @@ fn dropping_removes_every_key() {
 
 #[test]
 fn stores_that_are_not_ours_are_refused() {
-    let store = Arc::new(MemStore::new());
-    store.put(b"someone else's key", b"v").unwrap();
-    let e = Database::open(store).unwrap_err();
-    assert!(e.to_string().contains("no table-layer catalog"), "{e}");
-
-    let store = Arc::new(MemStore::new());
-    store.put(&[0, 1], &[7, 1, 1]).unwrap(); // meta of format version 7
-    let e = Database::open(store).unwrap_err();
-    assert!(
-        matches!(e, Error::Corrupt { .. }) && e.to_string().contains("format version 7"),
-        "{e}"
-    );
-
-    let store = Arc::new(MemStore::new());
-    store.put(&[0, 1], &[1, 2, 1]).unwrap();
-    store.put(&[0, 2, 1], b"\x01garbage").unwrap();
-    assert!(matches!(Database::open(store), Err(Error::Corrupt { .. })));
+    for b in backends() {
+        b.store().put(b"someone else's key", b"v").unwrap();
+        let e = Database::open(b.store()).unwrap_err();
+        assert!(
+            e.to_string().contains("no table-layer catalog"),
+            "{}: {e}",
+            b.name()
+        );
+    }
+    for b in backends() {
+        b.store().put(&[0, 1], &[7, 1, 1]).unwrap(); // meta of format version 7
+        let e = Database::open(b.store()).unwrap_err();
+        assert!(
+            matches!(e, Error::Corrupt { .. }) && e.to_string().contains("format version 7"),
+            "{e}"
+        );
+    }
+    for b in backends() {
+        b.store().put(&[0, 1], &[1, 2, 1]).unwrap();
+        b.store().put(&[0, 2, 1], b"\x01garbage").unwrap();
+        assert!(matches!(
+            Database::open(b.store()),
+            Err(Error::Corrupt { .. })
+        ));
+    }
 }
 
 #[test]
 fn one_database_per_store() {
-    let store: Arc<dyn KvStore> = Arc::new(MemStore::new());
-    let db = Database::open(store.clone()).unwrap();
-    assert!(Database::open(store.clone()).is_err());
-    let clone = db.clone();
-    drop(db);
-    assert!(
-        Database::open(store.clone()).is_err(),
-        "a clone keeps it open"
-    );
-    drop(clone);
-    Database::open(store).unwrap();
+    for b in backends() {
+        let store: Arc<dyn KvStore> = b.store();
+        let db = Database::open(store.clone()).unwrap();
+        assert!(Database::open(store.clone()).is_err());
+        let clone = db.clone();
+        drop(db);
+        assert!(
+            Database::open(store.clone()).is_err(),
+            "a clone keeps it open"
+        );
+        drop(clone);
+        Database::open(store).unwrap();
+    }
 }
 
 #[test]
 fn integrity_check_finds_damage() {
-    let store: Arc<dyn KvStore> = Arc::new(MemStore::new());
+    for b in backends() {
+        integrity_damage(b.store());
+    }
+}
+
+fn integrity_damage(store: Arc<dyn KvStore>) {
     let db = Database::open(store.clone()).unwrap();
     db.create_table(spec()).unwrap();
     db.create_index(

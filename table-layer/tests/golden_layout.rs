@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use kv_api::{Direction, KeyRange, KvRead, MemStore, collect_entries};
+mod common;
+
+use kv_api::{Direction, KeyRange, KvStore, collect_entries};
 use table_layer::{ColumnDef, DataType, Database, IndexSpec, SortOrder, TableSpec, Value};
 
 fn hex(b: &[u8]) -> String {
@@ -15,7 +17,12 @@ fn hex(b: &[u8]) -> String {
 
 #[test]
 fn keys_md_example_is_what_is_stored() {
-    let store = Arc::new(MemStore::new());
+    for b in common::backends() {
+        keys_md_example(b.store());
+    }
+}
+
+fn keys_md_example(store: Arc<dyn KvStore>) {
     let db = Database::open(store.clone()).unwrap();
     db.create_table(
         TableSpec::new("people")
@@ -62,7 +69,12 @@ fn keys_md_example_is_what_is_stored() {
 
 #[test]
 fn unique_entries_hold_the_key_in_the_value_unless_null() {
-    let store = Arc::new(MemStore::new());
+    for b in common::backends() {
+        unique_entries(b.store());
+    }
+}
+
+fn unique_entries(store: Arc<dyn KvStore>) {
     let db = Database::open(store.clone()).unwrap();
     db.create_table(
         TableSpec::new("u")
