@@ -126,7 +126,7 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
         })
         .collect();
     logs.sort_unstable();
-    let mut mem = Memtable::new(0);
+    let mut mem = Memtable::new(0, opts.write_buffer_size);
     let mut new_files = Vec::new();
     for (i, &n) in logs.iter().enumerate() {
         let path = files::log_path(dir, n);
@@ -153,7 +153,7 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
                         {
                             new_files.push(m);
                         }
-                        mem = Memtable::new(0);
+                        mem = Memtable::new(0, opts.write_buffer_size);
                     }
                 }
                 Ok(None) => break,
@@ -224,7 +224,7 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
         dir: dir.to_path_buf(),
         fs,
         sv: RwLock::new(Arc::new(SuperVersion {
-            mem: Arc::new(Memtable::new(log_number)),
+            mem: Arc::new(Memtable::new(log_number, opts.write_buffer_size)),
             imms: Vec::new(),
             version: Arc::new(version),
         })),

@@ -60,11 +60,12 @@ pub(crate) fn get(inner: &Inner, user: &[u8], snap: u64) -> Result<Option<Vec<u8
         return Ok(None); // nothing that long was ever written
     }
     let sv = inner.super_version();
+    let hash = crate::hash::hash64(user);
     for mem in std::iter::once(&sv.mem).chain(sv.imms.iter()) {
         if mem.min_seq() > snap {
             continue;
         }
-        let (hit, tomb) = mem.get(user, snap);
+        let (hit, tomb) = mem.get_hashed(user, hash, snap);
         if let Verdict::Found(v) = decide(hit, tomb) {
             return Ok(v);
         }
@@ -74,7 +75,7 @@ pub(crate) fn get(inner: &Inner, user: &[u8], snap: u64) -> Result<Option<Vec<u8
             continue;
         }
         let t = inner.tables.get(f.number)?;
-        let (hit, tomb) = t.get(user, snap)?;
+        let (hit, tomb) = t.get(user, hash, snap)?;
         if let Verdict::Found(v) = decide(hit, tomb) {
             return Ok(v);
         }
@@ -201,12 +202,13 @@ fn newest_seq(inner: &Inner, sv: &super::SuperVersion, user: &[u8], read_seq: u6
             return Ok(s);
         }
     }
+    let hash = crate::hash::hash64(user);
     for f in candidate_tables(&sv.version.levels, user) {
         if f.largest_seq <= read_seq {
             return Ok(0);
         }
         let t = inner.tables.get(f.number)?;
-        let (hit, tomb) = t.get(user, u64::MAX)?;
+        let (hit, tomb) = t.get(user, hash, u64::MAX)?;
         let s = hit.map_or(0, |h| h.seq).max(tomb);
         if s > 0 {
             return Ok(s);

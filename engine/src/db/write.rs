@@ -293,7 +293,7 @@ fn switch_memtable(inner: &Arc<Inner>, ws: &mut WriteState, sv: &SuperVersion) -
         imms.push(Arc::clone(&cur.mem));
         imms.extend(cur.imms.iter().cloned());
         *cur = Arc::new(SuperVersion {
-            mem: Arc::new(Memtable::new(number)),
+            mem: Arc::new(Memtable::new(number, inner.opts.write_buffer_size)),
             imms,
             version: Arc::clone(&cur.version),
         });

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use kv_api::{Direction, Result};
 
-use super::{KeyView, Lookup, Memtable};
+use super::{MemKey, Memtable};
 use crate::iter::InternalIterator;
 use crate::key;
 
@@ -49,44 +49,41 @@ impl MemIter {
         self.buf.clear();
         self.entries.clear();
         self.pos = 0;
-        let look;
-        let bound: Bound<&dyn KeyView> = match &from {
+        let probe;
+        let bound: Bound<&MemKey> = match &from {
             None => Bound::Unbounded,
             Some((ik, inclusive)) => {
-                look = Lookup {
-                    user: key::user_key(ik),
-                    trailer: key::trailer_of(ik),
-                };
+                probe = MemKey::lookup(key::user_key(ik), key::trailer_of(ik));
                 if *inclusive {
-                    Bound::Included(&look as &dyn KeyView)
+                    Bound::Included(&probe)
                 } else {
-                    Bound::Excluded(&look as &dyn KeyView)
+                    Bound::Excluded(&probe)
                 }
             }
         };
         let map = self.mem.map();
-        let mut take = |k: &super::MemKey| -> bool {
+        let mut take = |k: &MemKey, v: &[u8]| -> bool {
             let s = self.buf.len();
             self.buf.extend_from_slice(k.user());
             self.buf.extend_from_slice(&k.trailer().to_le_bytes());
             let ke = self.buf.len();
-            self.buf.extend_from_slice(k.value());
+            self.buf.extend_from_slice(v);
             self.entries.push((s, ke, self.buf.len()));
             self.entries.len() < PAGE_ENTRIES && self.buf.len() < PAGE_BYTES
         };
         let mut more = false;
         match self.dir {
             Direction::Forward => {
-                for e in map.range::<dyn KeyView, _>((bound, Bound::Unbounded)) {
-                    if !take(e.key()) {
+                for e in map.range((bound, Bound::Unbounded)) {
+                    if !take(e.key(), e.value()) {
                         more = true;
                         break;
                     }
                 }
             }
             Direction::Reverse => {
-                for e in map.range::<dyn KeyView, _>((Bound::Unbounded, bound)).rev() {
-                    if !take(e.key()) {
+                for e in map.range((Bound::Unbounded, bound)).rev() {
+                    if !take(e.key(), e.value()) {
                         more = true;
                         break;
                     }
@@ -142,7 +139,7 @@ mod tests {
 
     #[test]
     fn pages_through_both_directions() {
-        let m = Arc::new(Memtable::new(1));
+        let m = Arc::new(Memtable::new(1, 1 << 20));
         for i in 0..300u32 {
             m.add(u64::from(i) + 1, Kind::Put, &i.to_be_bytes(), b"v");
         }

@@ -1,10 +1,10 @@
 //! The memtable: the newest writes, in memory, ordered by internal key.
 //!
 //! A lock-free skip list (`crossbeam-skiplist`) lets readers and iterators
-//! run while the group-commit leader inserts. Each entry is one allocation
-//! holding the user key and the value side by side, plus the skip-list node;
-//! point lookups build no key (a borrowed [`KeyView`] is compared against the
-//! stored keys, the usual `Borrow<dyn Trait>` technique).
+//! run while the group-commit leader inserts. User keys up to 30 bytes live
+//! inside the skip-list node, so a search compares keys without chasing a
+//! pointer per node visited (the dominant cost in profiles of a memtable
+//! holding 500,000 entries); the value is a separate allocation.
 //!
 //! Range tombstones are kept beside the skip list in a short list, with their
 //! fragmented form rebuilt lazily (see [`crate::rangedel`]).
@@ -13,9 +13,9 @@
 //! immutable) and a background thread writes it to an L0 table; it stays
 //! readable until the table is installed.
 
+mod bloom;
 mod iter;
 
-use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering as AtOrd};
@@ -23,87 +23,80 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering as AtOrd};
 use crossbeam_skiplist::SkipMap;
 use parking_lot::Mutex;
 
+pub use bloom::MemBloom;
 pub use iter::MemIter;
 
 use crate::key::{self, Kind};
 use crate::rangedel::{Fragments, Tombstone};
 
-/// A comparable view of an internal key: user key and trailer.
-pub trait KeyView {
-    /// The user key.
-    fn user(&self) -> &[u8];
-    /// `seq << 8 | kind`.
-    fn trailer(&self) -> u64;
+/// Keys up to this many bytes are stored inside the skip-list node itself,
+/// so comparisons during a search touch one cache line per node instead of
+/// following a pointer (most SQL keys are short).
+const INLINE: usize = 30;
+
+/// A user key, inline when short.
+#[derive(Clone)]
+enum UserKey {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Heap(Box<[u8]>),
 }
 
-impl PartialEq for dyn KeyView + '_ {
-    fn eq(&self, o: &Self) -> bool {
-        self.user() == o.user() && self.trailer() == o.trailer()
+impl UserKey {
+    #[inline]
+    fn new(k: &[u8]) -> Self {
+        if k.len() <= INLINE {
+            let mut buf = [0u8; INLINE];
+            buf[..k.len()].copy_from_slice(k);
+            UserKey::Inline {
+                len: k.len() as u8,
+                buf,
+            }
+        } else {
+            UserKey::Heap(k.into())
+        }
     }
-}
-impl Eq for dyn KeyView + '_ {}
-impl PartialOrd for dyn KeyView + '_ {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for dyn KeyView + '_ {
-    fn cmp(&self, o: &Self) -> Ordering {
-        self.user()
-            .cmp(o.user())
-            .then_with(|| o.trailer().cmp(&self.trailer()))
-    }
-}
 
-/// A borrowed lookup key.
-pub struct Lookup<'a> {
-    /// User key.
-    pub user: &'a [u8],
-    /// Trailer.
-    pub trailer: u64,
-}
-
-impl KeyView for Lookup<'_> {
-    fn user(&self) -> &[u8] {
-        self.user
-    }
-    fn trailer(&self) -> u64 {
-        self.trailer
+    #[inline]
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            UserKey::Inline { len, buf } => &buf[..*len as usize],
+            UserKey::Heap(b) => b,
+        }
     }
 }
 
-/// A stored entry: user key and value in one buffer.
+/// A skip-list key: user key and trailer, ordered like internal keys.
 pub struct MemKey {
-    buf: Box<[u8]>,
-    klen: usize,
+    user: UserKey,
     trailer: u64,
 }
 
 impl MemKey {
-    /// The value bytes.
-    pub fn value(&self) -> &[u8] {
-        &self.buf[self.klen..]
+    /// A key for searching (allocates only for keys longer than 30 bytes).
+    #[inline]
+    pub fn lookup(user: &[u8], trailer: u64) -> Self {
+        MemKey {
+            user: UserKey::new(user),
+            trailer,
+        }
     }
-}
 
-impl KeyView for MemKey {
-    fn user(&self) -> &[u8] {
-        &self.buf[..self.klen]
+    /// The user key.
+    #[inline]
+    pub fn user(&self) -> &[u8] {
+        self.user.as_slice()
     }
-    fn trailer(&self) -> u64 {
+
+    /// `seq << 8 | kind`.
+    #[inline]
+    pub fn trailer(&self) -> u64 {
         self.trailer
-    }
-}
-
-impl<'a> Borrow<dyn KeyView + 'a> for MemKey {
-    fn borrow(&self) -> &(dyn KeyView + 'a) {
-        self
     }
 }
 
 impl PartialEq for MemKey {
     fn eq(&self, o: &Self) -> bool {
-        (self as &dyn KeyView) == (o as &dyn KeyView)
+        self.trailer == o.trailer && self.user() == o.user()
     }
 }
 impl Eq for MemKey {}
@@ -113,8 +106,11 @@ impl PartialOrd for MemKey {
     }
 }
 impl Ord for MemKey {
+    #[inline]
     fn cmp(&self, o: &Self) -> Ordering {
-        (self as &dyn KeyView).cmp(o as &dyn KeyView)
+        self.user()
+            .cmp(o.user())
+            .then_with(|| o.trailer.cmp(&self.trailer))
     }
 }
 
@@ -135,7 +131,8 @@ struct RangeDels {
 
 /// An in-memory sorted table of recent writes.
 pub struct Memtable {
-    map: SkipMap<MemKey, ()>,
+    map: SkipMap<MemKey, Box<[u8]>>,
+    bloom: MemBloom,
     range_dels: Mutex<RangeDels>,
     has_range_dels: AtomicBool,
     bytes: AtomicUsize,
@@ -149,10 +146,12 @@ pub struct Memtable {
 const NODE_OVERHEAD: usize = 64;
 
 impl Memtable {
-    /// An empty memtable whose writes are logged in log `log_number`.
-    pub fn new(log_number: u64) -> Self {
+    /// An empty memtable whose writes are logged in log `log_number`,
+    /// expected to grow to about `capacity` bytes (sizes its bloom filter).
+    pub fn new(log_number: u64, capacity: usize) -> Self {
         Memtable {
             map: SkipMap::new(),
+            bloom: MemBloom::new(capacity),
             range_dels: Mutex::new(RangeDels::default()),
             has_range_dels: AtomicBool::new(false),
             bytes: AtomicUsize::new(0),
@@ -168,9 +167,14 @@ impl Memtable {
         self.log_number
     }
 
-    /// Approximate memory used, in bytes.
+    /// Approximate memory used, in bytes (the bloom filter included).
     pub fn approx_bytes(&self) -> usize {
         self.bytes.load(AtOrd::Relaxed)
+    }
+
+    /// Bytes of the memtable's bloom filter.
+    pub fn bloom_bytes(&self) -> usize {
+        self.bloom.size()
     }
 
     /// Number of point entries and range tombstones.
@@ -212,16 +216,13 @@ impl Memtable {
             self.has_range_dels.store(true, AtOrd::Release);
             return;
         }
-        let mut buf = Vec::with_capacity(key.len() + value.len());
-        buf.extend_from_slice(key);
-        buf.extend_from_slice(value);
+        self.bloom.insert(crate::hash::hash64(key));
         self.map.insert(
             MemKey {
-                buf: buf.into_boxed_slice(),
-                klen: key.len(),
+                user: UserKey::new(key),
                 trailer: key::trailer(seq, kind),
             },
-            (),
+            value.into(),
         );
     }
 
@@ -240,14 +241,22 @@ impl Memtable {
     /// Look `user` up at snapshot `snap`: the newest point version and the
     /// newest covering range tombstone sequence (0 when none).
     pub fn get(&self, user: &[u8], snap: u64) -> (Option<Hit>, u64) {
-        let look = Lookup {
-            user,
-            trailer: (snap.min(key::MAX_SEQUENCE) << 8) | 0xff,
+        self.get_hashed(user, crate::hash::hash64(user), snap)
+    }
+
+    /// [`get`](Self::get) with the key's hash precomputed.
+    pub fn get_hashed(&self, user: &[u8], hash: u64, snap: u64) -> (Option<Hit>, u64) {
+        let tomb = match self.fragments() {
+            Some(f) => f.max_covering(user, snap),
+            None => 0,
         };
-        let probe: &dyn KeyView = &look;
+        if !self.bloom.may_contain(hash) {
+            return (None, tomb);
+        }
+        let probe = MemKey::lookup(user, (snap.min(key::MAX_SEQUENCE) << 8) | 0xff);
         let point = self
             .map
-            .lower_bound(std::ops::Bound::Included(probe))
+            .lower_bound(std::ops::Bound::Included(&probe))
             .and_then(|e| {
                 let k = e.key();
                 if k.user() != user {
@@ -255,15 +264,11 @@ impl Memtable {
                 }
                 let seq = k.trailer() >> 8;
                 let value = match Kind::from_u8(k.trailer() as u8) {
-                    Some(Kind::Put) => Some(k.value().to_vec()),
+                    Some(Kind::Put) => Some(e.value().to_vec()),
                     _ => None,
                 };
                 Some(Hit { seq, value })
             });
-        let tomb = match self.fragments() {
-            Some(f) => f.max_covering(user, snap),
-            None => 0,
-        };
         (point, tomb)
     }
 
@@ -278,15 +283,11 @@ impl Memtable {
     /// True when some point entry in `[start, end)` or some range tombstone
     /// overlapping it has a sequence above `seq`.
     pub fn written_in_range_after(&self, start: &[u8], end: &[u8], seq: u64) -> Option<Vec<u8>> {
-        let look = Lookup {
-            user: start,
-            trailer: u64::MAX,
-        };
-        let probe: &dyn KeyView = &look;
-        for e in self
-            .map
-            .range::<dyn KeyView, _>((std::ops::Bound::Included(probe), std::ops::Bound::Unbounded))
-        {
+        let probe = MemKey::lookup(start, u64::MAX);
+        for e in self.map.range((
+            std::ops::Bound::Included(&probe),
+            std::ops::Bound::Unbounded,
+        )) {
             let k = e.key();
             if k.user() >= end {
                 break;
@@ -313,12 +314,12 @@ impl Memtable {
     ) -> kv_api::Result<()> {
         for e in self.map.iter() {
             let k = e.key();
-            f(k.user(), k.trailer(), k.value())?;
+            f(k.user(), k.trailer(), e.value())?;
         }
         Ok(())
     }
 
-    pub(crate) fn map(&self) -> &SkipMap<MemKey, ()> {
+    pub(crate) fn map(&self) -> &SkipMap<MemKey, Box<[u8]>> {
         &self.map
     }
 }
@@ -329,7 +330,7 @@ mod tests {
 
     #[test]
     fn newest_visible_version_and_tombstones() {
-        let m = Memtable::new(1);
+        let m = Memtable::new(1, 1 << 20);
         m.add(1, Kind::Put, b"a", b"1");
         m.add(2, Kind::Put, b"a", b"2");
         m.add(3, Kind::Delete, b"a", b"");

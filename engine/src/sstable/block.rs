@@ -230,11 +230,17 @@ pub struct BlockIter {
 impl BlockIter {
     /// An unpositioned iterator.
     pub fn new(block: Arc<Block>, dir: Direction) -> Self {
+        Self::with_key_buffer(block, dir, Vec::new())
+    }
+
+    /// An unpositioned iterator reusing `key` as its key buffer (point reads
+    /// recycle one buffer per thread instead of allocating).
+    pub fn with_key_buffer(block: Arc<Block>, dir: Direction, key: Vec<u8>) -> Self {
         BlockIter {
             block,
             dir,
             valid: false,
-            key: Vec::new(),
+            key,
             vs: 0,
             ve: 0,
             next: 0,
@@ -243,6 +249,11 @@ impl BlockIter {
             run_pos: 0,
             run_restart: 0,
         }
+    }
+
+    /// Give back the key buffer.
+    pub fn into_key_buffer(self) -> Vec<u8> {
+        self.key
     }
 
     /// True when positioned on an entry.

@@ -23,6 +23,12 @@ use crate::key::{self, Kind};
 use crate::memtable::Hit;
 use crate::rangedel::{Fragments, Tombstone};
 
+thread_local! {
+    /// Per-thread buffers for point reads: the lookup key and the block
+    /// iterator's key, reused so a read allocates nothing but its result.
+    static KEY_BUFS: std::cell::Cell<(Vec<u8>, Vec<u8>)> = const { std::cell::Cell::new((Vec::new(), Vec::new())) };
+}
+
 /// Largest block a table may claim (guards allocations against damage).
 const MAX_BLOCK: u64 = 1 << 31;
 
@@ -210,30 +216,60 @@ impl Table {
         )
     }
 
-    /// False when the bloom filter rules `user` out.
-    pub fn may_contain(&self, user: &[u8]) -> bool {
-        self.filter.as_ref().is_none_or(|f| f.may_contain(user))
+    /// False when the bloom filter rules out the key with hash `h`
+    /// ([`crate::hash::hash64`] of the user key).
+    #[inline]
+    pub fn may_contain_hash(&self, h: u64) -> bool {
+        self.filter.as_ref().is_none_or(|f| f.may_contain_hash(h))
     }
 
     /// The newest point version of `user` with sequence `<= snap`, and the
     /// newest covering range tombstone sequence `<= snap` (0: none).
-    pub fn get(&self, user: &[u8], snap: u64) -> Result<(Option<Hit>, u64)> {
+    /// `hash` is [`crate::hash::hash64`] of `user`, computed once per read
+    /// for every table it visits.
+    pub fn get(&self, user: &[u8], hash: u64, snap: u64) -> Result<(Option<Hit>, u64)> {
         let tomb = self.range_dels.max_covering(user, snap);
-        if !self.may_contain(user) {
+        if !self.may_contain_hash(hash) {
             return Ok((None, tomb));
         }
-        let mut target = Vec::with_capacity(user.len() + key::TRAILER_LEN);
+        KEY_BUFS.with(|cell| {
+            let mut bufs = cell.take();
+            let r = self.get_inner(user, snap, tomb, &mut bufs);
+            cell.set(bufs);
+            r
+        })
+    }
+
+    fn get_inner(
+        &self,
+        user: &[u8],
+        snap: u64,
+        tomb: u64,
+        bufs: &mut (Vec<u8>, Vec<u8>),
+    ) -> Result<(Option<Hit>, u64)> {
+        let target = &mut bufs.0;
+        target.clear();
         target.extend_from_slice(user);
         target.extend_from_slice(&((snap.min(key::MAX_SEQUENCE) << 8) | 0xff).to_le_bytes());
-        let i = self.find_block(&target);
+        let i = self.find_block(target);
         if i >= self.index.len() {
             return Ok((None, tomb));
         }
         let block = self.data_block(i)?;
-        let mut it = BlockIter::new(block, Direction::Forward);
-        it.seek(&target).map_err(|_| self.corrupt_block(i))?;
+        let mut it =
+            BlockIter::with_key_buffer(block, Direction::Forward, std::mem::take(&mut bufs.1));
+        let sought = it.seek(target);
+        let out = self.hit_at(&it, user, i, sought.is_err());
+        bufs.1 = it.into_key_buffer();
+        out.map(|h| (h, tomb))
+    }
+
+    fn hit_at(&self, it: &BlockIter, user: &[u8], i: usize, bad: bool) -> Result<Option<Hit>> {
+        if bad {
+            return Err(self.corrupt_block(i));
+        }
         if !it.valid() || key::user_key(it.key()) != user {
-            return Ok((None, tomb));
+            return Ok(None);
         }
         let k = it.key();
         let hit = match Kind::from_u8(key::kind_byte(k)) {
@@ -247,7 +283,7 @@ impl Table {
             },
             _ => return Err(self.corrupt_block(i)),
         };
-        Ok((Some(hit), tomb))
+        Ok(Some(hit))
     }
 
     /// An internal iterator over the table in `dir`.
