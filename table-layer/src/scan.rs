@@ -147,6 +147,73 @@ impl ScanRange {
         }
     }
 
+    /// The range for `prefix` (equalities on the leading key columns) and a
+    /// condition on the next column, given in *value* order with SQL
+    /// semantics, whatever that column's [`SortOrder`]: `lower`/`upper` bound
+    /// its values, and NULL never satisfies a bounded side (as `x > 5` or
+    /// `x < 5` is never true for a NULL `x`). With both sides unbounded the
+    /// range is the plain prefix, NULLs included.
+    ///
+    /// This is the common planner case (`a = 1 AND b > 5`) without having to
+    /// think about descending columns.
+    ///
+    /// ```
+    /// use std::ops::Bound;
+    /// # use std::sync::Arc;
+    /// use table_layer::*;
+    /// let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+    /// db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Integer))
+    ///     .column(ColumnDef::new("b", DataType::Integer)))?;
+    /// db.create_index(IndexSpec::new("t_ab", "t").column("a", SortOrder::Asc)
+    ///     .column("b", SortOrder::Desc), &mut |_| {})?;
+    /// db.run_with_retry(1, |t| {
+    ///     for b in [Value::Null, 1.into(), 5.into(), 6.into(), 9.into()] {
+    ///         t.insert("t", &[1.into(), b])?;
+    ///     }
+    ///     Ok(())
+    /// })?;
+    /// // a = 1 AND b < 6, on an index where b is DESC:
+    /// let range = ScanRange::value_range(vec![1.into()], Bound::Unbounded,
+    ///     Bound::Excluded(6.into()), SortOrder::Desc);
+    /// let bs: Vec<Value> = db.begin()?.index_scan("t_ab", range, Direction::Forward)?
+    ///     .map(|e| e.map(|e| e.values[1].clone())).collect::<Result<_, _>>()?;
+    /// assert_eq!(bs, [Value::Integer(5), Value::Integer(1)]); // no NULL
+    /// # Ok::<(), table_layer::Error>(())
+    /// ```
+    pub fn value_range(
+        prefix: Vec<Value>,
+        lower: Bound<Value>,
+        upper: Bound<Value>,
+        order: SortOrder,
+    ) -> Self {
+        if matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
+            return ScanRange::prefix(prefix);
+        }
+        let with = |v: Value| {
+            let mut p = prefix.clone();
+            p.push(v);
+            p
+        };
+        // An unbounded side stops short of the NULLs, which sort at the low
+        // end of an ascending column and the high end of a descending one.
+        let side = |b: Bound<Value>, null_side: bool| match b {
+            Bound::Included(v) => Bound::Included(with(v)),
+            Bound::Excluded(v) => Bound::Excluded(with(v)),
+            Bound::Unbounded if null_side => Bound::Excluded(with(Value::Null)),
+            Bound::Unbounded => Bound::Included(prefix.clone()),
+        };
+        match order {
+            SortOrder::Asc => ScanRange {
+                start: side(lower, true),
+                end: side(upper, false),
+            },
+            SortOrder::Desc => ScanRange {
+                start: side(upper, false),
+                end: side(lower, true),
+            },
+        }
+    }
+
     /// The byte range for key columns with `orders`, under `base`.
     pub(crate) fn to_key_range(
         &self,
