@@ -8,20 +8,18 @@
 //!   write entries straight into the store in batches of about
 //!   [`BATCH_BYTES`], then publish the catalog entry in one last batch.
 //!   Memory: one batch. A crash before the last batch leaves entries under an
-//!   index id that the catalog never recorded; the next build that is handed
-//!   that id clears its range first, so they are never read.
+//!   index id that the catalog never recorded; opening the database sweeps
+//!   them, and a build clears its id's range before it starts.
 //! - **in a transaction** ([`Transaction::create_index`]): the entries go
 //!   through the transaction (atomic with the rest of it, savepoints
-//!   included), so they are buffered until commit. Rows are read in chunks of
-//!   [`CHUNK_ROWS`], with no store iterator open while the entries are
-//!   written (a write while an iterator is open copies the kv transaction's
-//!   buffer).
+//!   included), so they are buffered until commit. Rows are read by one
+//!   iterator over the transaction's view of the table (the first write after
+//!   it opens copies the kv transaction's buffer, once).
 //!
 //! A unique index meeting two rows with the same non-NULL values fails with
 //! [`Error::UniqueViolation`] and leaves nothing behind.
 
 use std::collections::HashSet;
-use std::ops::Bound;
 use std::sync::Arc;
 
 use kv_api::{Direction, KeyRange, WriteBatch, WriteOptions};
@@ -34,8 +32,6 @@ use crate::{Error, IndexDef, IndexSpec, Result, Row, TableDef, Transaction, Valu
 
 /// Target size of one batch of index entries in a streaming build.
 pub const BATCH_BYTES: usize = 4 << 20;
-/// Rows read per chunk in a transactional build.
-pub const CHUNK_ROWS: usize = 1024;
 /// Rows between two progress calls.
 const PROGRESS_EVERY: u64 = 4096;
 
@@ -65,43 +61,29 @@ pub(crate) fn build_in_txn(
     progress: &mut dyn FnMut(BuildProgress),
 ) -> Result<()> {
     let prefix = rows_prefix(t.id);
-    let (_, end) = prefix_range(&prefix);
-    let mut from = Bound::Included(prefix.clone());
+    // One iterator for the whole table: it reads the transaction as it was
+    // when opened, so the entries written meanwhile (under another prefix
+    // anyway) do not disturb it, and the transaction's write buffer is
+    // copied once, on the first write, not once per chunk.
+    let mut it = txn.kv.iter(KeyRange::prefix(&prefix), Direction::Forward)?;
     let mut done = 0u64;
     let (mut k, mut v) = (Vec::new(), Vec::new());
-    loop {
-        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-        {
-            let mut it = txn.kv.iter(
-                KeyRange::new(from.clone(), Bound::Excluded(end.clone())),
-                Direction::Forward,
-            )?;
-            while chunk.len() < CHUNK_ROWS {
-                match it.next()? {
-                    Some((key, val)) => chunk.push((key.to_vec(), val.to_vec())),
-                    None => break,
-                }
-            }
+    while let Some((key, val)) = it.next()? {
+        let row = decode_row(t, &key[prefix.len()..], val)?;
+        let pk = pk_values(t, &row);
+        index_entry(&mut k, &mut v, t, idx, &row.values, pk.iter());
+        check_sizes(&txn.db.limits, t, &k, &v)?;
+        if is_unique_entry(idx, &row.values) && txn.kv.get(&k)?.is_some() {
+            return Err(unique_violation(t, idx, &row.values));
         }
-        let Some((last, _)) = chunk.last() else { break };
-        from = Bound::Excluded(last.clone());
-        for (key, val) in &chunk {
-            let row = decode_row(t, &key[prefix.len()..], val)?;
-            let pk = pk_values(t, &row);
-            index_entry(&mut k, &mut v, t, idx, &row.values, pk.iter());
-            check_sizes(&txn.db.limits, t, &k, &v)?;
-            if is_unique_entry(idx, &row.values) && txn.kv.get(&k)?.is_some() {
-                return Err(unique_violation(t, idx, &row.values));
-            }
-            txn.write_phase(|txn| txn.kv.put(&k, &v))?;
-            done += 1;
-            if done % PROGRESS_EVERY == 0 {
-                progress(BuildProgress {
-                    rows_done: done,
-                    rows_estimate: estimate.max(done),
-                    finished: false,
-                });
-            }
+        txn.write_phase(|txn| txn.kv.put(&k, &v))?;
+        done += 1;
+        if done % PROGRESS_EVERY == 0 {
+            progress(BuildProgress {
+                rows_done: done,
+                rows_estimate: estimate.max(done),
+                finished: false,
+            });
         }
     }
     progress(BuildProgress {

@@ -87,3 +87,22 @@ pub use schema::{
 };
 pub use txn::Transaction;
 pub use value::{DataType, Value};
+
+#[cfg(test)]
+mod tests {
+    /// Handles the SQL layer keeps across threads must be `Send` (and the
+    /// database `Sync`, to be shared).
+    #[test]
+    fn handles_are_send() {
+        fn send<T: Send>() {}
+        fn sync<T: Sync>() {}
+        send::<crate::Database>();
+        sync::<crate::Database>();
+        send::<crate::Transaction>();
+        send::<crate::RowScan>();
+        send::<crate::IndexScan>();
+        send::<crate::IndexRowScan>();
+        send::<crate::Error>();
+        sync::<crate::Catalog>();
+    }
+}

@@ -13,9 +13,9 @@
 //! moved forward in scan order is not visited twice). [`IndexRowScan`] reads
 //! the index that way but fetches each row as it is *now* in the
 //! transaction, skipping entries whose row the caller has deleted since.
-//! (Cost note: with kv-api's buffered transactions, each write made while a
-//! scan is open copies the transaction's write buffer once; for bulk
-//! updates, collect the keys first.)
+//! (Cost note: with kv-api's buffered transactions, the first write after a
+//! scan opens copies the transaction's write buffer, once per scan, which is
+//! what keeps the scan's view stable.)
 //!
 //! ## Bounds
 //! A [`ScanRange`] bound is a *prefix* of the key columns (primary key, or
