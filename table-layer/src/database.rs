@@ -9,9 +9,10 @@
 //!   largest stored rowid, then allocated from an in-memory counter (so
 //!   concurrent inserters never conflict on a counter key; rowids of
 //!   rolled-back inserts are skipped, as with SQLite's `AUTOINCREMENT`);
-//! - an approximate row count per table, updated at each commit and stored
-//!   now and then under `00 03 <tid>` (exact unless the process died since
-//!   the last save; the planner only needs a rough size);
+//! - an approximate row count per table, updated at each commit and saved
+//!   now and then under `00 03 <tid>`; a clean close saves them all and
+//!   leaves a marker, and an open without the marker (after a crash) counts
+//!   each table again on first use, so the counts stay exact up to a cap;
 //! - the DML commit counter used to validate concurrent DDL.
 //!
 //! Only one `Database` may be open over a store at a time (clone the handle
@@ -35,6 +36,8 @@ use crate::{
 
 /// Row-count changes after which a table's count is saved to the store.
 const STATS_SAVE_EVERY: i64 = 4096;
+/// Rows counted at most when a table's saved count cannot be trusted.
+const COUNT_CAP: i64 = 1_000_000;
 
 /// Progress of an index build, passed to the callback of
 /// [`Database::create_index`] and [`Transaction::create_index`].
@@ -71,6 +74,10 @@ pub(crate) struct DbInner {
     commit_lock: RwLock<()>,
     commits: AtomicU64,
     runtime: Mutex<HashMap<TableId, Arc<TableRuntime>>>,
+    /// True when the last `Database` over the store closed cleanly, so the
+    /// saved row counts are exact; otherwise each table is counted on first
+    /// use.
+    stats_trusted: bool,
 }
 
 /// Databases open in this process, by store address, to refuse a second
@@ -161,6 +168,14 @@ impl Database {
             ));
         }
         let catalog = load_or_init(&*store)?;
+        // Consume the clean-shutdown marker: if this process dies, the next
+        // open finds none and recounts instead of trusting stale counts.
+        let stats_trusted = store.get(&keys::clean_key())?.is_some();
+        if stats_trusted {
+            let mut b = WriteBatch::new();
+            b.delete(keys::clean_key());
+            store.write(b, &WriteOptions::SYNC)?;
+        }
         let inner = Arc::new(DbInner {
             limits: store.limits(),
             store,
@@ -169,6 +184,7 @@ impl Database {
             commit_lock: RwLock::new(()),
             commits: AtomicU64::new(0),
             runtime: Mutex::new(HashMap::new()),
+            stats_trusted,
         });
         open.push((addr, Arc::downgrade(&inner)));
         Ok(Database { inner })
@@ -449,7 +465,7 @@ impl Database {
     /// # Ok::<(), table_layer::Error>(())
     /// ```
     pub fn close(&self) -> Result<()> {
-        self.inner.save_stats(true)?;
+        self.inner.save_stats_and_mark_clean()?;
         Ok(self.inner.store.close()?)
     }
 }
@@ -560,21 +576,41 @@ impl DbInner {
         if let Some(r) = rt.get(&tid) {
             return Ok(Arc::clone(r));
         }
-        let rows = match self.store.get(&keys::table_stats_key(tid))? {
-            Some(b) => b
+        let saved = match self.store.get(&keys::table_stats_key(tid))? {
+            Some(b) if self.stats_trusted => b
                 .get(..8)
                 .and_then(|b| b.try_into().ok())
-                .map_or(0, i64::from_le_bytes),
-            None => 0,
+                .map(i64::from_le_bytes),
+            _ => None,
+        };
+        let (rows, unsaved) = match saved {
+            Some(n) => (n, 0),
+            None => {
+                let n = self.count_rows(tid)?;
+                (n, STATS_SAVE_EVERY) // save the fresh count soon
+            }
         };
         let r = Arc::new(TableRuntime {
             next_rowid: Mutex::new(0),
             rows: AtomicI64::new(rows),
-            unsaved: AtomicI64::new(0),
+            unsaved: AtomicI64::new(unsaved),
             last_commit: AtomicU64::new(0),
         });
         rt.insert(tid, Arc::clone(&r));
         Ok(r)
+    }
+
+    /// Count a table's committed rows, up to [`COUNT_CAP`] (beyond that the
+    /// cap stands in: the count is an estimate for a planner).
+    fn count_rows(&self, tid: TableId) -> Result<i64> {
+        let mut it = self
+            .store
+            .iter(KeyRange::prefix(&rows_prefix(tid)), Direction::Forward)?;
+        let mut n = 0;
+        while n < COUNT_CAP && it.next()?.is_some() {
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Allocate the next rowid of a rowid table.
@@ -609,6 +645,16 @@ impl DbInner {
             .checked_add(1)
             .ok_or_else(|| Error::invalid(format!("table {} has used up every rowid", t.name)))?;
         Ok(id)
+    }
+
+    /// Make sure the written tables' row counts are loaded (or counted)
+    /// before a commit adds its changes to them: counted after the commit,
+    /// its rows would be counted twice. Called under the commit lock.
+    pub(crate) fn prepare_counts(&self, written: &HashSet<TableId>) -> Result<()> {
+        for &tid in written {
+            self.runtime(tid)?;
+        }
+        Ok(())
     }
 
     /// Book-keeping after a successful kv commit (called under the commit
@@ -651,6 +697,15 @@ impl DbInner {
         }
     }
 
+    /// Save every row count, then the clean-shutdown marker that lets the
+    /// next open trust them.
+    fn save_stats_and_mark_clean(&self) -> Result<()> {
+        self.save_stats(true)?;
+        let mut b = WriteBatch::new();
+        b.put(keys::clean_key(), Vec::new());
+        Ok(self.store.write(b, &WriteOptions::SYNC)?)
+    }
+
     /// Save row counts that changed (all of them when `all`) to the store,
     /// outside any transaction (no transaction ever writes these keys, so
     /// this never causes a conflict).
@@ -680,7 +735,8 @@ impl DbInner {
 
 impl Drop for DbInner {
     fn drop(&mut self) {
-        // Best effort: the counts are advisory.
-        let _ = self.save_stats(true);
+        // Best effort: the counts are advisory (a failure here only means
+        // the next open counts the tables again).
+        let _ = self.save_stats_and_mark_clean();
     }
 }

@@ -6,6 +6,7 @@
 //!  catalog meta   00 01                       -> CatalogMeta (postcard)
 //!  table def      00 02 <tid>                 -> StoredTable (postcard)
 //!  table stats    00 03 <tid>                 -> approximate row count
+//!  clean marker   00 04                       -> (empty) statistics are exact
 //!  row            <tid> 01 <pk values...>     -> row value (codec::row)
 //!  index entry    <tid> 02 <iid> <cols...> <pk values...>  -> empty
 //!  unique entry   <tid> 02 <iid> <cols...>    -> <pk values...>
@@ -29,6 +30,8 @@ pub(crate) const META: u8 = 0x01;
 pub(crate) const TABLE_DEF: u8 = 0x02;
 /// Table statistics tag (inside the system space).
 pub(crate) const TABLE_STATS: u8 = 0x03;
+/// Clean-shutdown marker tag (inside the system space).
+pub(crate) const CLEAN: u8 = 0x04;
 /// Row space tag (inside a table).
 pub(crate) const ROWS: u8 = 0x01;
 /// Index space tag (inside a table).
@@ -49,6 +52,12 @@ pub(crate) fn table_def_key(tid: TableId) -> Vec<u8> {
     let mut k = table_defs_prefix();
     encode_id(&mut k, u64::from(tid));
     k
+}
+
+/// The clean-shutdown marker: present while no `Database` is open over the
+/// store and the last one saved its statistics before it closed.
+pub(crate) fn clean_key() -> Vec<u8> {
+    vec![SYSTEM, CLEAN]
 }
 
 /// The statistics key of a table.

@@ -350,6 +350,7 @@ impl Transaction {
                     return Err(Error::SchemaChanged { table });
                 }
             }
+            db.prepare_counts(&self.written)?;
             let mut cat = self.catalog;
             Arc::make_mut(&mut cat).generation = self.base_generation + 1;
             db.commit_schema(|| kv.commit(&opts), cat)?;
@@ -368,6 +369,7 @@ impl Transaction {
                     return Err(Error::SchemaChanged { table });
                 }
             }
+            db.prepare_counts(&self.written)?;
             kv.commit(&opts)?;
             db.after_commit(&self.written, &self.row_deltas, &[]);
         } else {
