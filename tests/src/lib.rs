@@ -1,3 +1,5 @@
 //! Cross-crate integration tests: end-to-end SQL, crash and fault tests, sqllogictest.
 //!
-//! This crate fills in with its own issue.
+//! - [`slt`]: the sqllogictest runner (library, `slt` binary, corpus test).
+
+pub mod slt;

@@ -404,6 +404,12 @@ impl<'a> Binder<'a> {
                 position: pos,
             });
         }
+        if a.distinct && (a.star || a.args.len() != 1) {
+            return Err(SqlError::Name {
+                message: "DISTINCT aggregates must have exactly one argument".into(),
+                position: pos,
+            });
+        }
         let expected = match func {
             AggFunc::CountStar => 0..=0,
             AggFunc::GroupConcat => 1..=2,
@@ -632,7 +638,51 @@ impl<'a> Binder<'a> {
                             affinity: Affinity::for_comparison(xa, qa),
                         })
                     }
-                    _ => Err(SqlError::unsupported("IN with UNNEST or a table").at(pos_of(e))),
+                    ast::InTarget::Table { name, args: None } => {
+                        // SQLite: `x IN t` means `x IN (SELECT * FROM t)`.
+                        let table = self.lookup_table(&object_name(name), pos_of(e))?;
+                        if table.columns().len() != 1 {
+                            return Err(SqlError::Name {
+                                message: format!(
+                                    "sub-select returns {} columns - expected 1",
+                                    table.columns().len()
+                                ),
+                                position: pos_of(e),
+                            });
+                        }
+                        let col = &table.columns()[0];
+                        let (name, ty) = (col.name.clone(), col.data_type);
+                        let scan = super::plan::Scan {
+                            alias: table.name().to_string(),
+                            table,
+                            access: super::plan::Access::FullScan,
+                            filter: None,
+                            reverse: false,
+                            with_rowid: false,
+                            estimated_rows: super::access::ASSUMED_ROWS,
+                            provides_order: false,
+                        };
+                        self.subplans.push(Subplan {
+                            plan: super::plan::QueryPlan {
+                                root: super::plan::Node::Scan(scan),
+                                columns: vec![super::plan::OutputColumn {
+                                    name,
+                                    data_type: Some(ty),
+                                }],
+                            },
+                            correlated: false,
+                        });
+                        none(Expr::InSubquery {
+                            expr: Box::new(x),
+                            subquery: self.subplans.len() - 1,
+                            negated: *negated,
+                            affinity: Affinity::for_comparison(xa, Affinity::of_type(ty)),
+                        })
+                    }
+                    _ => {
+                        Err(SqlError::unsupported("IN with UNNEST or a table function")
+                            .at(pos_of(e)))
+                    }
                 }
             }
             E::Exists { subquery, negated } => {

@@ -200,8 +200,47 @@ impl Binder<'_> {
                     on,
                 });
             }
+            ast::TableFactor::NestedJoin {
+                table_with_joins,
+                alias: None,
+            } if matches!(kind, Kind::First | Kind::Inner)
+                && on.is_none()
+                && table_with_joins.joins.iter().all(|j| {
+                    matches!(
+                        j.join_operator,
+                        ast::JoinOperator::Join(_)
+                            | ast::JoinOperator::Inner(_)
+                            | ast::JoinOperator::CrossJoin(_)
+                    )
+                }) =>
+            {
+                // (a JOIN b ON ..) among inner joins: the same as writing it
+                // without the parentheses.
+                self.add_from_item(fc, &table_with_joins.relation, kind, None)?;
+                for j in &table_with_joins.joins {
+                    let on = match &j.join_operator {
+                        ast::JoinOperator::Join(ast::JoinConstraint::On(e))
+                        | ast::JoinOperator::Inner(ast::JoinConstraint::On(e))
+                        | ast::JoinOperator::CrossJoin(ast::JoinConstraint::On(e)) => {
+                            Some(e.clone())
+                        }
+                        ast::JoinOperator::Join(ast::JoinConstraint::None)
+                        | ast::JoinOperator::Inner(ast::JoinConstraint::None)
+                        | ast::JoinOperator::CrossJoin(ast::JoinConstraint::None) => None,
+                        _ => {
+                            return Err(SqlError::unsupported("JOIN ... USING or NATURAL JOIN")
+                                .at(pos_of(factor)));
+                        }
+                    };
+                    self.add_from_item(fc, &j.relation, Kind::Inner, on)?;
+                }
+                return Ok(());
+            }
             ast::TableFactor::NestedJoin { .. } => {
-                return Err(SqlError::unsupported("parenthesised joins").at(pos_of(factor)));
+                return Err(SqlError::unsupported(
+                    "parenthesised outer joins or aliased join groups",
+                )
+                .at(pos_of(factor)));
             }
             other => {
                 return Err(
