@@ -835,6 +835,37 @@ impl Runner {
                 .unwrap();
             let want_rows: Vec<Vec<Value>> = want.into_iter().map(|(_, _, r)| r).collect();
             assert_eq!(rows, want_rows, "{ctx}: index row scan {}", idx.name);
+            if idx.unique {
+                // Point lookup by the full unique key of a random row (or of
+                // random values): the row itself, or nothing.
+                let key: Vec<Value> = match t.rows.values().next() {
+                    Some(_) if self.rng.chance(70) => {
+                        let r = self
+                            .rng
+                            .pick(&t.rows.values().cloned().collect::<Vec<_>>())
+                            .clone();
+                        idx.cols.iter().map(|(c, _)| r[*c].clone()).collect()
+                    }
+                    _ => types
+                        .iter()
+                        .map(|ty| value_of(&mut self.rng, *ty))
+                        .collect(),
+                };
+                let want = if key.iter().any(Value::is_null) {
+                    None
+                } else {
+                    t.rows
+                        .values()
+                        .find(|r| idx.cols.iter().map(|(c, _)| &r[*c]).eq(key.iter()))
+                        .cloned()
+                };
+                let got = self
+                    .read_txn()
+                    .get_by_unique(&idx.name, &key)
+                    .unwrap()
+                    .map(|r| r.values);
+                assert_eq!(got, want, "{ctx}: get_by_unique {} {key:?}", idx.name);
+            }
         }
     }
 
