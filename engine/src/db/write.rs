@@ -17,11 +17,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use kv_api::{BatchOp, Error, Result, WriteBatch};
+use kv_api::{Error, Result, WriteBatch};
 use parking_lot::Mutex;
 
 use super::{Inner, SuperVersion, WriteState};
-use crate::key::Kind;
 use crate::memtable::Memtable;
 use crate::stats::Counters;
 use crate::wal::{LogWriter, batch, record};
@@ -191,7 +190,7 @@ fn commit_group(inner: &Arc<Inner>, group: &[Arc<Writer>]) -> Vec<Result<()>> {
         if results[i].is_err() || w.batch.is_empty() {
             continue;
         }
-        apply(&mem, &w.batch, firsts[i]);
+        mem.add_batch(&w.batch, firsts[i]);
         batches += 1;
     }
     ws.last_seq = seq - 1;
@@ -200,22 +199,6 @@ fn commit_group(inner: &Arc<Inner>, group: &[Arc<Writer>]) -> Vec<Result<()>> {
     Counters::add(&inner.stats.groups, 1);
     Counters::add(&inner.stats.user_bytes, user_bytes);
     results
-}
-
-/// Insert a batch into a memtable, operation `i` at sequence `first + i`.
-pub(crate) fn apply(mem: &Memtable, b: &WriteBatch, first: u64) {
-    for (i, op) in b.ops().iter().enumerate() {
-        let seq = first + i as u64;
-        match op {
-            BatchOp::Put { key, value } => mem.add(seq, Kind::Put, key, value),
-            BatchOp::Delete { key } => mem.add(seq, Kind::Delete, key, &[]),
-            BatchOp::DeleteRange { start, end } => {
-                if start < end {
-                    mem.add(seq, Kind::RangeDelete, start, end)
-                }
-            }
-        }
-    }
 }
 
 /// Make sure the memtable has room: switch it when full (or when `force`

@@ -62,6 +62,7 @@ impl MemIter {
             }
         };
         let map = self.mem.map();
+        let guard = crossbeam_epoch::pin();
         let mut take = |k: &MemKey, v: &[u8]| -> bool {
             let s = self.buf.len();
             self.buf.extend_from_slice(k.user());
@@ -74,7 +75,7 @@ impl MemIter {
         let mut more = false;
         match self.dir {
             Direction::Forward => {
-                for e in map.range((bound, Bound::Unbounded)) {
+                for e in map.range((bound, Bound::Unbounded), &guard) {
                     if !take(e.key(), e.value()) {
                         more = true;
                         break;
@@ -82,7 +83,7 @@ impl MemIter {
                 }
             }
             Direction::Reverse => {
-                for e in map.range((Bound::Unbounded, bound)).rev() {
+                for e in map.range((Bound::Unbounded, bound), &guard).rev() {
                     if !take(e.key(), e.value()) {
                         more = true;
                         break;

@@ -20,7 +20,8 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering as AtOrd};
 
-use crossbeam_skiplist::SkipMap;
+use crossbeam_epoch as epoch;
+use crossbeam_skiplist::base::SkipList;
 use parking_lot::Mutex;
 
 pub use bloom::MemBloom;
@@ -131,7 +132,7 @@ struct RangeDels {
 
 /// An in-memory sorted table of recent writes.
 pub struct Memtable {
-    map: SkipMap<MemKey, Box<[u8]>>,
+    map: SkipList<MemKey, Box<[u8]>>,
     bloom: MemBloom,
     range_dels: Mutex<RangeDels>,
     has_range_dels: AtomicBool,
@@ -150,7 +151,7 @@ impl Memtable {
     /// expected to grow to about `capacity` bytes (sizes its bloom filter).
     pub fn new(log_number: u64, capacity: usize) -> Self {
         Memtable {
-            map: SkipMap::new(),
+            map: SkipList::new(epoch::default_collector().clone()),
             bloom: MemBloom::new(capacity),
             range_dels: Mutex::new(RangeDels::default()),
             has_range_dels: AtomicBool::new(false),
@@ -200,6 +201,32 @@ impl Memtable {
     /// Insert one operation. Only the commit leader calls this, one batch
     /// at a time; readers do not see it until the sequence is published.
     pub fn add(&self, seq: u64, kind: Kind, key: &[u8], value: &[u8]) {
+        self.add_pinned(seq, kind, key, value, &epoch::pin());
+    }
+
+    /// Insert every operation of `batch`, operation `i` at `first + i`,
+    /// under one epoch pin.
+    pub fn add_batch(&self, batch: &kv_api::WriteBatch, first: u64) {
+        let guard = epoch::pin();
+        for (i, op) in batch.ops().iter().enumerate() {
+            let seq = first + i as u64;
+            match op {
+                kv_api::BatchOp::Put { key, value } => {
+                    self.add_pinned(seq, Kind::Put, key, value, &guard)
+                }
+                kv_api::BatchOp::Delete { key } => {
+                    self.add_pinned(seq, Kind::Delete, key, &[], &guard)
+                }
+                kv_api::BatchOp::DeleteRange { start, end } => {
+                    if start < end {
+                        self.add_pinned(seq, Kind::RangeDelete, start, end, &guard)
+                    }
+                }
+            }
+        }
+    }
+
+    fn add_pinned(&self, seq: u64, kind: Kind, key: &[u8], value: &[u8], guard: &epoch::Guard) {
         self.min_seq.fetch_min(seq, AtOrd::AcqRel);
         self.max_seq.fetch_max(seq, AtOrd::AcqRel);
         self.entries.fetch_add(1, AtOrd::Relaxed);
@@ -217,13 +244,16 @@ impl Memtable {
             return;
         }
         self.bloom.insert(crate::hash::hash64(key));
-        self.map.insert(
-            MemKey {
-                user: UserKey::new(key),
-                trailer: key::trailer(seq, kind),
-            },
-            value.into(),
-        );
+        self.map
+            .insert(
+                MemKey {
+                    user: UserKey::new(key),
+                    trailer: key::trailer(seq, kind),
+                },
+                value.into(),
+                guard,
+            )
+            .release(guard);
     }
 
     /// The fragmented range tombstones (empty when there are none).
@@ -254,9 +284,10 @@ impl Memtable {
             return (None, tomb);
         }
         let probe = MemKey::lookup(user, (snap.min(key::MAX_SEQUENCE) << 8) | 0xff);
+        let guard = epoch::pin();
         let point = self
             .map
-            .lower_bound(std::ops::Bound::Included(&probe))
+            .lower_bound(std::ops::Bound::Included(&probe), &guard)
             .and_then(|e| {
                 let k = e.key();
                 if k.user() != user {
@@ -284,10 +315,14 @@ impl Memtable {
     /// overlapping it has a sequence above `seq`.
     pub fn written_in_range_after(&self, start: &[u8], end: &[u8], seq: u64) -> Option<Vec<u8>> {
         let probe = MemKey::lookup(start, u64::MAX);
-        for e in self.map.range((
-            std::ops::Bound::Included(&probe),
-            std::ops::Bound::Unbounded,
-        )) {
+        let guard = epoch::pin();
+        for e in self.map.range(
+            (
+                std::ops::Bound::Included(&probe),
+                std::ops::Bound::Unbounded,
+            ),
+            &guard,
+        ) {
             let k = e.key();
             if k.user() >= end {
                 break;
@@ -312,14 +347,15 @@ impl Memtable {
         &self,
         mut f: impl FnMut(&[u8], u64, &[u8]) -> kv_api::Result<()>,
     ) -> kv_api::Result<()> {
-        for e in self.map.iter() {
+        let guard = epoch::pin();
+        for e in self.map.iter(&guard) {
             let k = e.key();
             f(k.user(), k.trailer(), e.value())?;
         }
         Ok(())
     }
 
-    pub(crate) fn map(&self) -> &SkipMap<MemKey, Box<[u8]>> {
+    pub(crate) fn map(&self) -> &SkipList<MemKey, Box<[u8]>> {
         &self.map
     }
 }
