@@ -48,7 +48,13 @@ impl Engine for Ours {
     fn seek_and_next(&self, key: &[u8], n: usize) -> usize {
         let mut it = self
             .db
-            .iter(KeyRange::new(std::ops::Bound::Included(key.to_vec()), std::ops::Bound::Unbounded), Direction::Forward)
+            .iter(
+                KeyRange::new(
+                    std::ops::Bound::Included(key.to_vec()),
+                    std::ops::Bound::Unbounded,
+                ),
+                Direction::Forward,
+            )
             .expect("iter");
         let mut c = 0;
         while c < n {
@@ -61,7 +67,10 @@ impl Engine for Ours {
     }
 
     fn read_all(&self) -> usize {
-        let mut it = self.db.iter(KeyRange::all(), Direction::Forward).expect("iter");
+        let mut it = self
+            .db
+            .iter(KeyRange::all(), Direction::Forward)
+            .expect("iter");
         let mut c = 0;
         while it.next().expect("next").is_some() {
             c += 1;
