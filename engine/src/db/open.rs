@@ -101,7 +101,7 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
         })
         .max()
         .unwrap_or(0);
-    let next_file = AtomicU64::new(rec.next_file.max(max_seen + 1).max(1));
+    let next_file = AtomicU64::new(rec.next_file.max(max_seen.saturating_add(1)).max(1));
     let alloc = || next_file.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     for (_, f) in rec.version.files() {
         let p = files::table_path(dir, f.number);

@@ -287,8 +287,9 @@ impl BlockIter {
     }
 
     fn parse_next(&mut self) -> Result<(), Corrupt> {
+        // Invalid until an entry parses, so an error leaves no stale entry.
+        self.valid = false;
         if self.next >= self.block.restarts {
-            self.valid = false;
             return Ok(());
         }
         let e = parse(&self.block.data, self.next, self.block.restarts)?;
@@ -306,6 +307,8 @@ impl BlockIter {
     }
 
     fn load_run(&mut self, r: usize) -> Result<(), Corrupt> {
+        // Invalid until the caller positions in the run.
+        self.valid = false;
         self.run_keys.clear();
         self.run.clear();
         self.run_restart = r;
@@ -367,6 +370,7 @@ impl BlockIter {
                 } else if self.run_restart > 0 {
                     self.load_run(self.run_restart - 1)?;
                     self.run_pos = self.run.len() - 1;
+                    self.valid = true;
                 } else {
                     self.valid = false;
                 }

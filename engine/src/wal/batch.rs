@@ -59,6 +59,12 @@ pub fn decode(payload: &[u8]) -> Result<(u64, Vec<DecodedOp<'_>>), String> {
     let mut r = Reader::new(payload);
     let first = r.u64().ok_or("batch header cut short")?;
     let count = r.u32().ok_or("batch header cut short")? as usize;
+    if first
+        .checked_add(count as u64)
+        .is_none_or(|end| end > crate::key::MAX_SEQUENCE)
+    {
+        return Err(format!("batch sequence numbers from {first} overflow"));
+    }
     let mut ops = Vec::with_capacity(count.min(1 << 16));
     for i in 0..count {
         let seq = first + i as u64;
