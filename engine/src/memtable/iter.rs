@@ -1,6 +1,7 @@
 //! [`MemIter`]: an internal iterator over a memtable.
 //!
-//! It copies a page of entries at a time out of the skip list into one
+//! It copies a page of entries at a time (8 after a seek, doubling up to
+//! 256) out of the skip list into one
 //! reusable buffer, then serves them from there. A page costs one skip-list
 //! search; entries cost a copy and no allocation. For simplicity this beats
 //! holding a skip-list entry across calls, which would need the iterator to
@@ -15,7 +16,11 @@ use super::{MemKey, Memtable};
 use crate::iter::InternalIterator;
 use crate::key;
 
-const PAGE_ENTRIES: usize = 64;
+/// Entries in the first page after a seek; each further page doubles, up to
+/// [`MAX_PAGE_ENTRIES`]. A seek followed by a few `next`s (the common case
+/// of a SQL point range) copies little; a long scan soon copies in bulk.
+const FIRST_PAGE_ENTRIES: usize = 8;
+const MAX_PAGE_ENTRIES: usize = 256;
 const PAGE_BYTES: usize = 128 * 1024;
 
 /// An internal iterator over one memtable.
@@ -28,6 +33,8 @@ pub struct MemIter {
     pos: usize,
     /// True when the skip list has nothing after the current page.
     last_page: bool,
+    /// Entries to copy in the next page.
+    page_entries: usize,
 }
 
 impl MemIter {
@@ -40,6 +47,7 @@ impl MemIter {
             entries: Vec::new(),
             pos: 0,
             last_page: true,
+            page_entries: FIRST_PAGE_ENTRIES,
         }
     }
 
@@ -61,6 +69,7 @@ impl MemIter {
                 }
             }
         };
+        let limit = self.page_entries;
         let map = self.mem.map();
         let guard = crossbeam_epoch::pin();
         let mut take = |k: &MemKey, v: &[u8]| -> bool {
@@ -70,7 +79,7 @@ impl MemIter {
             let ke = self.buf.len();
             self.buf.extend_from_slice(v);
             self.entries.push((s, ke, self.buf.len()));
-            self.entries.len() < PAGE_ENTRIES && self.buf.len() < PAGE_BYTES
+            self.entries.len() < limit && self.buf.len() < PAGE_BYTES
         };
         let mut more = false;
         match self.dir {
@@ -117,17 +126,20 @@ impl InternalIterator for MemIter {
         if self.pos >= self.entries.len() && !self.last_page && !self.entries.is_empty() {
             let (s, k, _) = self.entries[self.entries.len() - 1];
             let last = self.buf[s..k].to_vec();
+            self.page_entries = (self.page_entries * 2).min(MAX_PAGE_ENTRIES);
             self.fill(Some((last, false)));
         }
         Ok(())
     }
 
     fn seek(&mut self, target: &[u8]) -> Result<()> {
+        self.page_entries = FIRST_PAGE_ENTRIES;
         self.fill(Some((target.to_vec(), true)));
         Ok(())
     }
 
     fn seek_to_first(&mut self) -> Result<()> {
+        self.page_entries = FIRST_PAGE_ENTRIES;
         self.fill(None);
         Ok(())
     }

@@ -202,12 +202,33 @@ impl Memtable {
     /// at a time; readers do not see it until the sequence is published.
     pub fn add(&self, seq: u64, kind: Kind, key: &[u8], value: &[u8]) {
         self.add_pinned(seq, kind, key, value, &epoch::pin());
+        self.account(seq, seq, 1, key.len() + value.len());
+    }
+
+    /// Update the counters once per batch (the entries are not visible to
+    /// readers before the batch's sequence is published, which happens
+    /// after this).
+    fn account(&self, min: u64, max: u64, entries: usize, payload: usize) {
+        self.min_seq.fetch_min(min, AtOrd::AcqRel);
+        self.max_seq.fetch_max(max, AtOrd::AcqRel);
+        self.entries.fetch_add(entries, AtOrd::Relaxed);
+        self.bytes
+            .fetch_add(payload + entries * NODE_OVERHEAD, AtOrd::Relaxed);
     }
 
     /// Insert every operation of `batch`, operation `i` at `first + i`,
     /// under one epoch pin.
     pub fn add_batch(&self, batch: &kv_api::WriteBatch, first: u64) {
         let guard = epoch::pin();
+        if batch.is_empty() {
+            return;
+        }
+        self.account(
+            first,
+            first + batch.len() as u64 - 1,
+            batch.len(),
+            batch.payload_len(),
+        );
         for (i, op) in batch.ops().iter().enumerate() {
             let seq = first + i as u64;
             match op {
@@ -227,11 +248,6 @@ impl Memtable {
     }
 
     fn add_pinned(&self, seq: u64, kind: Kind, key: &[u8], value: &[u8], guard: &epoch::Guard) {
-        self.min_seq.fetch_min(seq, AtOrd::AcqRel);
-        self.max_seq.fetch_max(seq, AtOrd::AcqRel);
-        self.entries.fetch_add(1, AtOrd::Relaxed);
-        let size = key.len() + value.len() + NODE_OVERHEAD;
-        self.bytes.fetch_add(size, AtOrd::Relaxed);
         if kind == Kind::RangeDelete {
             let mut rd = self.range_dels.lock();
             rd.list.push(Tombstone {
