@@ -247,13 +247,13 @@ pub(crate) fn make_room(inner: &Arc<Inner>, ws: &mut WriteState, force: bool) ->
             Counters::add(&inner.stats.stall_micros, t.elapsed().as_micros() as u64);
             continue;
         }
-        switch_memtable(inner, ws, &sv)?;
+        switch_memtable(inner, ws)?;
         return Ok(());
     }
 }
 
 /// Freeze the memtable and start a new log; the flush thread takes it.
-fn switch_memtable(inner: &Arc<Inner>, ws: &mut WriteState, sv: &SuperVersion) -> Result<()> {
+fn switch_memtable(inner: &Arc<Inner>, ws: &mut WriteState) -> Result<()> {
     // The old log must be complete on disk before records go to a new one,
     // or a power cut could keep the new log and lose the old log's tail.
     sync_log(inner, ws)?;
@@ -281,7 +281,6 @@ fn switch_memtable(inner: &Arc<Inner>, ws: &mut WriteState, sv: &SuperVersion) -
             version: Arc::clone(&cur.version),
         });
     }
-    let _ = sv;
     inner.bg_cv.notify_all();
     Ok(())
 }

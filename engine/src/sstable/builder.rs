@@ -37,8 +37,8 @@ pub struct TableSummary {
     pub size: u64,
     /// Smallest internal key (range tombstone starts included).
     pub smallest: Vec<u8>,
-    /// Largest internal key (range tombstone ends included, as a key with
-    /// the tombstone's end and sequence 0... see FORMAT.md).
+    /// Largest internal key; for a range tombstone `[start, end)` at least
+    /// `(end, 0, Delete)`, so the table's range covers what it deletes.
     pub largest: Vec<u8>,
     /// Smallest sequence number in the table.
     pub smallest_seq: u64,
@@ -217,8 +217,8 @@ impl TableBuilder {
                     smallest = Some(k);
                 }
                 // The tombstone reaches up to (but excluding) `end`; the
-                // table's range must cover it, so use `end` at sequence 0...
-                // a key just past everything the tombstone deletes.
+                // table's range must cover it, so use `end` at sequence 0,
+                // which sorts after every version of every key it deletes.
                 let end_key = key::encode(&t.end, 0, Kind::Delete);
                 if largest
                     .as_ref()
