@@ -37,6 +37,7 @@
 //! | `decoders_never_panic.rs` | random and mutated input to every decoder | `ENGINE_FUZZ_ITERS=1000000` |
 //! | `golden_format.rs` | a checked-in database still opens; same operations, same bytes | |
 //! | `soak.rs` | transfers by transactions and range deletes vs. snapshot readers: the total never changes | `ENGINE_SOAK_SECS=300` |
+//! | `write_stalls.rs` | writers outrunning flushes are slowed and stopped, never deadlocked | |
 //! | `lock.rs` | a second open gets `Error::Locked` | |
 //!
 //! ```
