@@ -2,4 +2,5 @@
 //!
 //! - [`slt`]: the sqllogictest runner (library, `slt` binary, corpus test).
 
+pub mod reliability;
 pub mod slt;
