@@ -1,0 +1,71 @@
+//! Record batches to a Parquet file with the `parquet` crate's Arrow writer.
+//!
+//! The writer buffers one row group's encoded (and compressed) pages in
+//! memory before it writes them out, so ROW_GROUP_SIZE bounds the memory
+//! an export needs beyond one record batch. Column statistics are written
+//! per page (min/max, null count), dictionaries are on (the writer falls
+//! back to plain encoding when a column's dictionary grows past 1 MiB), and
+//! the Arrow schema is stored in the footer so Arrow readers get exactly
+//! our types back.
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression as Codec, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use super::FormatWriter;
+use crate::export::error::{ExportError, Result};
+use crate::export::options::{Compression, ExportOptions};
+use crate::export::target::TargetWriter;
+
+/// zstd level for COMPRESSION zstd: the library's default trade-off.
+const ZSTD_LEVEL: i32 = 3;
+
+pub(super) struct ParquetWriter {
+    inner: ArrowWriter<TargetWriter>,
+    path: std::path::PathBuf,
+}
+
+impl ParquetWriter {
+    pub(super) fn new(
+        out: TargetWriter,
+        schema: SchemaRef,
+        opts: &ExportOptions,
+        path: &std::path::Path,
+    ) -> Result<ParquetWriter> {
+        let codec = match opts.compression {
+            Compression::Snappy => Codec::SNAPPY,
+            Compression::Zstd => Codec::ZSTD(
+                ZstdLevel::try_new(ZSTD_LEVEL)
+                    .map_err(|e| ExportError::option(format!("zstd level: {e}")))?,
+            ),
+            Compression::None => Codec::UNCOMPRESSED,
+        };
+        let props = WriterProperties::builder()
+            .set_compression(codec)
+            .set_max_row_group_row_count(Some(opts.row_group_size))
+            .build();
+        let inner = ArrowWriter::try_new(out, schema, Some(props))
+            .map_err(|e| ExportError::format(path, None, format!("starting Parquet file: {e}")))?;
+        Ok(ParquetWriter {
+            inner,
+            path: path.to_owned(),
+        })
+    }
+}
+
+impl FormatWriter for ParquetWriter {
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.inner
+            .write(batch)
+            .map_err(|e| ExportError::format(&self.path, None, format!("writing Parquet: {e}")))
+    }
+
+    fn finish(self: Box<Self>) -> Result<TargetWriter> {
+        let path = self.path;
+        self.inner
+            .into_inner()
+            .map_err(|e| ExportError::format(&path, None, format!("finishing Parquet file: {e}")))
+    }
+}
