@@ -30,6 +30,7 @@
 
 pub mod error;
 pub mod exec;
+pub mod export;
 pub mod planner;
 pub mod session;
 pub mod split;
