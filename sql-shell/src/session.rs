@@ -298,14 +298,28 @@ impl Session {
 
     fn write(&mut self, stmt: Statement, subplans: Vec<Subplan>) -> Result<Output<'_>> {
         if let Some(txn) = self.txn.as_mut() {
-            txn.set_savepoint();
-            match run_write(txn, &stmt, subplans) {
+            // Reads first; a failure there has written nothing.
+            let prepared = prepare(txn, &stmt, subplans)?;
+            // A statement that makes one table-layer call needs no
+            // savepoint: each call writes all or nothing. (A savepoint costs
+            // a copy of the transaction's write buffer on the next write,
+            // which would make a long transaction of single-row INSERTs
+            // quadratic.)
+            let savepoint = prepared.calls() > 1;
+            if savepoint {
+                txn.set_savepoint();
+            }
+            match apply(txn, prepared) {
                 Ok(out) => {
-                    txn.release_savepoint();
+                    if savepoint {
+                        txn.release_savepoint();
+                    }
                     Ok(out)
                 }
                 Err(e) => {
-                    if e.is_retryable() || txn.rollback_to_savepoint().is_err() {
+                    let healed =
+                        savepoint && !e.is_retryable() && txn.rollback_to_savepoint().is_ok();
+                    if !healed && (e.is_retryable() || savepoint) {
                         if let Some(t) = self.txn.take() {
                             t.rollback();
                         }
@@ -318,7 +332,8 @@ impl Session {
             loop {
                 attempt += 1;
                 let mut txn = self.db.begin().map_err(map_table_error)?;
-                let out = run_write(&mut txn, &stmt, subplans.clone())?;
+                let prepared = prepare(&txn, &stmt, subplans.clone())?;
+                let out = apply(&mut txn, prepared)?;
                 match txn.commit() {
                     Ok(()) => return Ok(out),
                     Err(e) if e.is_retryable() && attempt < 3 => continue,
@@ -329,12 +344,86 @@ impl Session {
     }
 }
 
-/// Run a writing statement inside `txn` (reads first, then writes).
-fn run_write(
-    txn: &mut Transaction,
-    stmt: &Statement,
+/// A writing statement with everything it must read already read.
+enum Prepared<'a> {
+    Insert {
+        table: Arc<table_layer::TableDef>,
+        rows: Vec<Row>,
+    },
+    Update {
+        table: Arc<table_layer::TableDef>,
+        changes: Vec<(Vec<Value>, Row)>,
+    },
+    Delete {
+        table: Arc<table_layer::TableDef>,
+        keys: Vec<Vec<Value>>,
+    },
+    Ddl(&'a Statement),
+}
+
+impl Prepared<'_> {
+    /// How many table-layer write calls applying it takes.
+    fn calls(&self) -> usize {
+        match self {
+            Prepared::Insert { rows, .. } => rows.len(),
+            Prepared::Update { changes, .. } => changes.len(),
+            Prepared::Delete { keys, .. } => keys.len(),
+            Prepared::Ddl(_) => 2,
+        }
+    }
+}
+
+fn apply(txn: &mut Transaction, p: Prepared<'_>) -> Result<Output<'static>> {
+    match p {
+        Prepared::Insert { table, rows } => {
+            let count = rows.len() as u64;
+            for row in rows {
+                txn.insert(table.name(), &row).map_err(map_table_error)?;
+            }
+            Ok(Output::Affected {
+                verb: "INSERT",
+                count,
+            })
+        }
+        Prepared::Update { table, changes } => {
+            let count = changes.len() as u64;
+            for (pk, new) in changes {
+                txn.update(table.name(), &pk, &new)
+                    .map_err(map_table_error)?;
+            }
+            Ok(Output::Affected {
+                verb: "UPDATE",
+                count,
+            })
+        }
+        Prepared::Delete { table, keys } => {
+            let count = keys.len() as u64;
+            for pk in keys {
+                txn.delete(table.name(), &pk).map_err(map_table_error)?;
+            }
+            Ok(Output::Affected {
+                verb: "DELETE",
+                count,
+            })
+        }
+        Prepared::Ddl(stmt) => run_ddl(txn, stmt),
+    }
+}
+
+fn column_error(table: &table_layer::TableDef, c: usize, m: String) -> SqlError {
+    SqlError::type_error(format!(
+        "column {}.{}: {m}",
+        table.name(),
+        table.columns()[c].name
+    ))
+}
+
+/// Read what a writing statement needs (rows to insert, changes, keys).
+fn prepare<'a>(
+    txn: &Transaction,
+    stmt: &'a Statement,
     subplans: Vec<Subplan>,
-) -> Result<Output<'static>> {
+) -> Result<Prepared<'a>> {
     match stmt {
         Statement::Insert {
             table,
@@ -353,23 +442,17 @@ fn run_write(
             };
             let defs = table.columns();
             let mut next_auto: Option<i64> = None;
-            let mut count = 0u64;
-            let mut full: Vec<Value> = Vec::with_capacity(defs.len());
+            let mut out = Vec::with_capacity(rows.len());
             for src in rows {
-                full.clear();
-                full.extend(defs.iter().map(|c| c.default_or_null().clone()));
+                let mut full: Vec<Value> =
+                    defs.iter().map(|c| c.default_or_null().clone()).collect();
                 for (v, &c) in src.into_iter().zip(columns) {
                     full[c] = v;
                 }
                 for (i, v) in full.iter_mut().enumerate() {
                     let taken = std::mem::take(v);
-                    *v = coerce_for_column(taken, defs[i].data_type).map_err(|m| {
-                        SqlError::type_error(format!(
-                            "column {}.{}: {m}",
-                            table.name(),
-                            defs[i].name
-                        ))
-                    })?;
+                    *v = coerce_for_column(taken, defs[i].data_type)
+                        .map_err(|m| column_error(table, i, m))?;
                 }
                 if let Some(c) = *auto_pk {
                     if full[c].is_null() {
@@ -385,68 +468,47 @@ fn run_write(
                         next_auto = Some(next_auto.map_or(after, |n: i64| n.max(after)));
                     }
                 }
-                txn.insert(table.name(), &full).map_err(map_table_error)?;
-                count += 1;
+                out.push(full);
             }
-            Ok(Output::Affected {
-                verb: "INSERT",
-                count,
+            Ok(Prepared::Insert {
+                table: Arc::clone(table),
+                rows: out,
             })
         }
         Statement::Update { scan, assignments } => {
             let table = Arc::clone(&scan.table);
-            let changes = {
-                let ctx = Ctx::root(Env::new(txn, subplans));
-                let mut op = ScanOp::open(scan, &ctx, &[])?;
-                let mut changes = Vec::new();
-                while let Some(row) = op.next_row()? {
-                    let pk = table.primary_key_of(&row);
-                    let mut new = row.values.clone();
-                    for (c, e) in assignments {
-                        let v = exec::eval::eval(e, &row.values, &ctx)?;
-                        let ty: DataType = table.columns()[*c].data_type;
-                        new[*c] = coerce_for_column(v, ty).map_err(|m| {
-                            SqlError::type_error(format!(
-                                "column {}.{}: {m}",
-                                table.name(),
-                                table.columns()[*c].name
-                            ))
-                        })?;
-                    }
-                    changes.push((pk, new));
+            let ctx = Ctx::root(Env::new(txn, subplans));
+            let mut op = ScanOp::open(scan, &ctx, &[])?;
+            let mut changes = Vec::new();
+            while let Some(row) = op.next_row()? {
+                let pk = table.primary_key_of(&row);
+                let mut new = row.values.clone();
+                for (c, e) in assignments {
+                    let v = exec::eval::eval(e, &row.values, &ctx)?;
+                    let ty: DataType = table.columns()[*c].data_type;
+                    new[*c] = coerce_for_column(v, ty).map_err(|m| column_error(&table, *c, m))?;
                 }
-                changes
-            };
-            let count = changes.len() as u64;
-            for (pk, new) in changes {
-                txn.update(table.name(), &pk, &new)
-                    .map_err(map_table_error)?;
+                changes.push((pk, new));
             }
-            Ok(Output::Affected {
-                verb: "UPDATE",
-                count,
-            })
+            Ok(Prepared::Update { table, changes })
         }
         Statement::Delete { scan } => {
             let table = Arc::clone(&scan.table);
-            let keys = {
-                let ctx = Ctx::root(Env::new(txn, subplans));
-                let mut op = ScanOp::open(scan, &ctx, &[])?;
-                let mut keys = Vec::new();
-                while let Some(row) = op.next_row()? {
-                    keys.push(table.primary_key_of(&row));
-                }
-                keys
-            };
-            let count = keys.len() as u64;
-            for pk in keys {
-                txn.delete(table.name(), &pk).map_err(map_table_error)?;
+            let ctx = Ctx::root(Env::new(txn, subplans));
+            let mut op = ScanOp::open(scan, &ctx, &[])?;
+            let mut keys = Vec::new();
+            while let Some(row) = op.next_row()? {
+                keys.push(table.primary_key_of(&row));
             }
-            Ok(Output::Affected {
-                verb: "DELETE",
-                count,
-            })
+            Ok(Prepared::Delete { table, keys })
         }
+        _ => Ok(Prepared::Ddl(stmt)),
+    }
+}
+
+/// Run a DDL statement.
+fn run_ddl(txn: &mut Transaction, stmt: &Statement) -> Result<Output<'static>> {
+    match stmt {
         Statement::CreateTable {
             spec,
             unique,

@@ -53,19 +53,28 @@ pub fn split_statements(script: &str) -> Vec<Statement<'_>> {
     let bytes = script.as_bytes();
     let mut out = Vec::new();
     let mut state = State::Normal;
-    // Start of the current statement's first significant byte, if seen.
-    let mut start: Option<usize> = None;
+    // Start of the current statement's first significant byte, if seen,
+    // with its line and column.
+    let mut start: Option<(usize, u32, u32)> = None;
+    // Line of byte i and the byte offset where that line starts; kept as the
+    // scan goes (recounting from the top per statement would be quadratic).
+    let mut line: u32 = 1;
+    let mut line_start = 0usize;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
+        let here = |i: usize| {
+            let col = 1 + script[line_start..i].chars().count();
+            (i, line, u32::try_from(col).unwrap_or(u32::MAX))
+        };
         match state {
             State::Normal => match b {
                 b'\'' | b'"' | b'`' => {
-                    start.get_or_insert(i);
+                    start.get_or_insert_with(|| here(i));
                     state = State::Quote(b);
                 }
                 b'[' => {
-                    start.get_or_insert(i);
+                    start.get_or_insert_with(|| here(i));
                     state = State::Quote(b']');
                 }
                 b'-' if bytes.get(i + 1) == Some(&b'-') => {
@@ -83,7 +92,7 @@ pub fn split_statements(script: &str) -> Vec<Statement<'_>> {
                 }
                 _ if b.is_ascii_whitespace() => {}
                 _ => {
-                    start.get_or_insert(i);
+                    start.get_or_insert_with(|| here(i));
                 }
             },
             State::Quote(q) => {
@@ -107,6 +116,12 @@ pub fn split_statements(script: &str) -> Vec<Statement<'_>> {
                     i += 1;
                 }
             }
+        }
+        // (Bytes skipped above, the second of `--`, `*/` or a doubled
+        // quote, are never newlines.)
+        if b == b'\n' {
+            line += 1;
+            line_start = i + 1;
         }
         i += 1;
     }
@@ -183,17 +198,17 @@ fn ends_inside_block_comment(buffer: &str) -> bool {
     matches!(state, State::BlockComment | State::Quote(_))
 }
 
-fn make(script: &str, start: usize, end: usize, terminated: bool) -> Statement<'_> {
-    let text = script[start..end].trim_end();
-    let before = &script[..start];
-    let line = 1 + before.bytes().filter(|&b| b == b'\n').count();
-    let line_start = before.rfind('\n').map_or(0, |p| p + 1);
-    let column = 1 + script[line_start..start].chars().count();
+fn make(
+    script: &str,
+    (start, line, column): (usize, u32, u32),
+    end: usize,
+    terminated: bool,
+) -> Statement<'_> {
     Statement {
-        text,
+        text: script[start..end].trim_end(),
         offset: start,
-        line: u32::try_from(line).unwrap_or(u32::MAX),
-        column: u32::try_from(column).unwrap_or(u32::MAX),
+        line,
+        column,
         terminated,
     }
 }

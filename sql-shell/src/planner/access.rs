@@ -266,6 +266,23 @@ pub fn choose(
     limit: Option<u64>,
 ) -> Choice {
     let n = ASSUMED_ROWS;
+    // Guessed selectivity of the whole predicate.
+    let all_sel: f64 = conjuncts
+        .iter()
+        .map(|c| match c {
+            Expr::Compare { op: CmpOp::Eq, .. } | Expr::IsNull(_, false) => 0.05,
+            Expr::Compare {
+                op: CmpOp::NotEq, ..
+            } => 0.9,
+            Expr::Compare { .. } => 0.3,
+            Expr::InList {
+                list,
+                negated: false,
+                ..
+            } => (0.05 * list.len() as f64).min(1.0),
+            _ => 0.5,
+        })
+        .product();
     let sort_cost = |rows: f64| rows * 0.2;
     let types = table.columns();
     let mut best: Option<(f64, Access, bool, bool, f64)> = None; // cost, access, ordered, reverse, rows
@@ -284,7 +301,9 @@ pub fn choose(
         };
         if ok && order.is_some() {
             if let Some(l) = limit {
-                cost = cost.min(l as f64 * 1.5 + 1.0);
+                // The scan stops after `l` rows pass the rest of the filter.
+                let residual = (all_sel / (rows / n).max(1e-9)).min(1.0);
+                cost = cost.min(l as f64 / residual.max(1e-9) * 1.5 + 1.0);
             }
         }
         if best.as_ref().is_none_or(|b| cost < b.0) {
