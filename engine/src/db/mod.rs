@@ -138,10 +138,21 @@ impl Inner {
         self.next_file.fetch_add(1, Ordering::AcqRel)
     }
 
-    /// Close: sync the log, stop the flush thread, release the lock.
-    fn close(&self) -> Result<()> {
-        if self.closed.swap(true, Ordering::AcqRel) {
+    /// Close: flush the memtables to tables (so the next open replays
+    /// nothing), sync the log, stop the flush thread, release the lock. On
+    /// a poisoned handle nothing is flushed; the next open recovers the
+    /// durable state from the log.
+    fn close(self: &Arc<Self>) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
             return Ok(());
+        }
+        let flushed = if self.poisoned.load(Ordering::Acquire) {
+            Ok(())
+        } else {
+            flush::flush_now(self)
+        };
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return flushed;
         }
         let sync_result = {
             let mut ws = self.write.lock();
@@ -166,7 +177,7 @@ impl Inner {
         // Wake writers still queued; they see `closed`.
         self.queue_cv.notify_all();
         self.lock.lock().take();
-        sync_result
+        flushed.and(sync_result)
     }
 }
 
