@@ -189,3 +189,47 @@ fn faults_at_every_point_of_open_leave_a_database_that_opens() {
         }
     }
 }
+
+#[test]
+fn a_creation_cut_short_can_be_retried() {
+    // The first open of a new database fails (or the power goes) after its
+    // log and manifest exist but before CURRENT names the manifest: nothing
+    // was acknowledged, so a later open must start the database afresh.
+    for (path, sync) in [("CURRENT", false), ("CURRENT", true), ("MANIFEST", true)] {
+        let fs = Arc::new(FaultFs::new());
+        let dir = Path::new("/f6");
+        let f = fault(ErrorKind::StorageFull, path, false, false);
+        if sync {
+            fs.set_sync_fault(f);
+        } else {
+            fs.set_write_fault(f);
+        }
+        assert!(
+            Db::open(dir, common::small_options().fs(fs.clone())).is_err(),
+            "{path}: the fault should fail the open"
+        );
+        fs.set_sync_fault(None);
+        fs.set_write_fault(None);
+        for (label, fs) in [("power cut", Arc::new(fs.crash())), ("restart", fs.clone())] {
+            let db = Db::open(dir, common::small_options().fs(fs)).unwrap_or_else(|e| {
+                panic!("{path} ({label}): a cut-short creation is stranded: {e}")
+            });
+            db.put(b"k", b"v").unwrap();
+            assert_eq!(db.get(b"k").unwrap(), Some(b"v".to_vec()));
+            db.close().unwrap();
+        }
+    }
+    // But a directory whose log holds data and whose CURRENT is gone is
+    // damage, not an unfinished creation.
+    let d = tempfile::tempdir().unwrap();
+    let db = Db::open(d.path(), common::small_options()).unwrap();
+    db.put(b"k", b"v").unwrap();
+    std::mem::forget(db); // as a crash: the write stays in the log
+    std::fs::remove_file(d.path().join("CURRENT")).unwrap();
+    std::fs::remove_file(d.path().join("LOCK")).unwrap();
+    match Db::open(d.path(), common::small_options()) {
+        Err(Error::Corruption { detail, .. }) => assert!(detail.contains("holds data"), "{detail}"),
+        Err(e) => panic!("expected Corruption, got {e}"),
+        Ok(_) => panic!("expected Corruption, the open succeeded and would drop the logged write"),
+    }
+}

@@ -75,17 +75,32 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
             rec
         }
         None => {
-            if kinds.iter().any(|(_, k)| {
-                matches!(
-                    k,
-                    FileKind::Log(_) | FileKind::Table(_) | FileKind::Manifest(_)
-                )
-            }) {
-                return Err(Error::corruption(
-                    dir.join(files::CURRENT),
-                    0,
-                    "CURRENT is missing but the directory holds database files",
-                ));
+            // CURRENT is written last when a database is created and only
+            // ever replaced by rename afterwards, so its absence means the
+            // creation never finished. Nothing was acknowledged then: if no
+            // table and no log record exists, start afresh (the leftovers
+            // are removed below). Anything holding data is not ours to drop.
+            for (name, kind) in &kinds {
+                let holds_data = match kind {
+                    FileKind::Table(_) => true,
+                    // Nothing is logged before a creation finishes, so any
+                    // byte in a log is data.
+                    FileKind::Log(_) => {
+                        let p = dir.join(name);
+                        let f = fs
+                            .open_read(&p)
+                            .map_err(|e| Error::io("open write-ahead log", &p, e))?;
+                        !f.is_empty()
+                    }
+                    _ => false,
+                };
+                if holds_data {
+                    return Err(Error::corruption(
+                        dir.join(files::CURRENT),
+                        0,
+                        format!("CURRENT is missing but {name} holds data"),
+                    ));
+                }
             }
             Recovered {
                 next_file: 1,
