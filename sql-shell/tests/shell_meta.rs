@@ -127,3 +127,52 @@ fn help_and_stats() {
     assert!(r.stdout.contains("backend: engine"), "{r:#?}");
     assert!(r.stdout.contains("  t: 2 rows, 0 indexes"), "{r:#?}");
 }
+
+#[test]
+fn export_and_import_through_the_binary() {
+    let env = Env::new();
+    let db = env.db("x.db");
+    let file = env.home().join("out dir").join("t.parquet");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let f = file.display().to_string();
+    let r = env.run(
+        &[&db],
+        &format!(
+            "create table t (id integer primary key, v text);\n\
+                 insert into t values (1, 'one'), (2, NULL);\n\
+                 .export \"{f}\" t\n\
+                 .export \"{f}\" select 1\n\
+                 create table u (id integer primary key, v text);\n\
+                 .import \"{f}\" u\n\
+                 select * from u order by id;\n"
+        ),
+    );
+    assert_eq!(
+        r.status, 1,
+        "the second export must refuse to overwrite: {r:#?}"
+    );
+    assert!(r.stderr.contains("exists"), "{r:#?}");
+    assert!(
+        r.stdout.contains(&format!("COPY 2 rows to {f} (parquet, ")),
+        "{r:#?}"
+    );
+    assert!(
+        r.stdout
+            .contains(&format!("COPY 2 rows from {f} (parquet) into u")),
+        "{r:#?}"
+    );
+    assert!(
+        r.stdout.ends_with("  1 | one\n  2 | NULL\n(2 rows)\n"),
+        "{r:#?}"
+    );
+    assert!(r.stderr.contains("use .export --overwrite"), "{r:#?}");
+    // No progress bar when stderr is not a terminal: stderr holds only the error.
+    assert_eq!(
+        r.stderr
+            .lines()
+            .filter(|l| l.starts_with("Error: "))
+            .count(),
+        1,
+        "{r:#?}"
+    );
+}

@@ -138,12 +138,13 @@ impl Accumulator {
         }
     }
 
-    /// Append one line (a line end is added).
+    /// Append one line (a line end is added). A pasted "line" may hold
+    /// line breaks of its own; they are counted.
     pub fn push_line(&mut self, line: &str) {
         let from = self.buf.len();
         self.buf.push_str(line);
         self.buf.push('\n');
-        self.next_line += 1;
+        self.next_line += 1 + line.matches('\n').count() as u64;
         self.scan(from);
     }
 
@@ -309,6 +310,8 @@ mod tests {
         assert_eq!(first, 3);
         assert_eq!(text, "\nselect\n'x\n';\n");
         assert_eq!(a.next_line(), 7);
+        a.push_line("select 1;\nselect 2;");
+        assert_eq!((a.take().1, a.next_line()), (7, 9));
     }
 
     #[test]

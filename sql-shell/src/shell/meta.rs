@@ -30,8 +30,13 @@ Meta commands (also at the start of a line in scripts):
   .open PATH             close this database and open PATH (:memory: for a new in-memory one)
   .stats                 storage engine statistics and table row counts
   .check [TABLE]         integrity check: every index agrees with its table
-  .export FILE QUERY|TABLE  write a table or query result to FILE (format from its extension)
-  .import FILE TABLE     load FILE (parquet, arrow or csv) into TABLE
+  .export [--overwrite] FILE TABLE|QUERY
+                         write a table or a query's result to FILE: parquet, arrow
+                         or csv by its extension (--format, --compression snappy|zstd|none,
+                         --row-group-size N, --no-header change that)
+  .import [--commit-every N] FILE TABLE
+                         load a parquet, arrow or csv FILE into TABLE, all or nothing
+                         (or committing every N rows); --format, --no-header
   .quit, .exit [CODE]    leave the shell (Ctrl-D too)
 psql spellings: \\q \\? \\dt \\d [TABLE] \\di \\timing \\i FILE
 Statements end with ';' and may span lines. Ctrl-C drops the statement being
@@ -127,6 +132,16 @@ impl Shell {
 
     fn meta(&mut self, line: &str, source: &str) -> Result<(), String> {
         let trimmed = line.trim();
+        // .export and .import take SQL and paths verbatim after their name.
+        let body = trimmed[1..].trim_start();
+        let name_end = body.find(char::is_whitespace).unwrap_or(body.len());
+        if trimmed.starts_with('.') {
+            match body[..name_end].to_ascii_lowercase().as_str() {
+                "export" => return super::transfer::export(self, &body[name_end..]),
+                "import" => return super::transfer::import(self, &body[name_end..]),
+                _ => {}
+            }
+        }
         let all = words(&trimmed[1..])?;
         let Some((cmd, args)) = all.split_first() else {
             return Err("a meta command needs a name (try .help)".into());
@@ -304,8 +319,6 @@ impl Shell {
                     ))
                 }
             }
-            "export" => super::transfer::export(self, &args),
-            "import" => super::transfer::import(self, &args),
             other => {
                 let hint = sql_shell::error::suggest(other, COMMANDS.iter().copied())
                     .map(|s| format!(" (did you mean .{s}?)"))

@@ -84,6 +84,11 @@ impl Progress {
         Progress { enabled, interrupt }
     }
 
+    /// True when progress may be drawn.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// A spinner that appears if the work is still running after
     /// [`BUSY_DELAY`]; it is removed when the guard is dropped.
     pub fn busy(&self, what: &str) -> Busy {

@@ -327,6 +327,19 @@ impl Shell {
         }
     }
 
+    /// A command tag or summary line (`COPY 3 rows to ...`): on stdout in
+    /// the human modes, left out in the machine modes and with --quiet.
+    pub(super) fn tag(&mut self, msg: &str) -> Result<(), String> {
+        if self.settings.quiet || self.settings.mode.is_machine() {
+            return Ok(());
+        }
+        writeln!(self.out, "{msg}").map_err(|e| {
+            let text = format!("writing output: {e}");
+            self.output_failed(e);
+            text
+        })
+    }
+
     /// A note for the user on stderr (not a failure).
     pub(super) fn note(&mut self, msg: &str) {
         if self.settings.quiet && !self.interactive {
