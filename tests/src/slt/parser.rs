@@ -49,6 +49,8 @@ pub enum Kind {
         sql: String,
         /// An error is expected.
         expect_error: bool,
+        /// Text the error message must contain (lines after `----`).
+        error_contains: Option<String>,
     },
     /// `query <types> [sort] [label]`.
     Query {
@@ -141,11 +143,15 @@ pub fn parse(text: &str) -> Vec<Record> {
         }
         let kind = match words.first().copied() {
             Some("statement") => {
-                let sql_lines: Vec<&str> =
-                    body.iter().take_while(|l| **l != "----").copied().collect();
+                let split = body.iter().position(|l| *l == "----");
+                let (sql_lines, msg) = match split {
+                    Some(p) => (&body[..p], Some(body[p + 1..].join("\n"))),
+                    None => (&body[..], None),
+                };
                 Kind::Statement {
                     sql: sql_lines.join("\n"),
                     expect_error: words.get(1) == Some(&"error"),
+                    error_contains: msg.filter(|m| !m.is_empty()),
                 }
             }
             Some("query") => {
@@ -233,7 +239,8 @@ mod tests {
             r[2].kind,
             Kind::Statement {
                 sql: "SELECT x".into(),
-                expect_error: true
+                expect_error: true,
+                error_contains: Some("some message".into()),
             }
         );
         match &r[4].kind {

@@ -117,12 +117,17 @@ fn is_unsupported(e: &sql_shell::SqlError) -> bool {
 impl Runner {
     /// A runner over a new in-memory database.
     pub fn new() -> Result<Runner, sql_shell::SqlError> {
-        Ok(Runner {
-            session: Session::open(None)?,
+        Ok(Runner::with_session(Session::open(None)?))
+    }
+
+    /// A runner over an open session (for example on the engine).
+    pub fn with_session(session: Session) -> Runner {
+        Runner {
+            session,
             hash_threshold: 8,
             labels: HashMap::new(),
             max_problems: 20,
-        })
+        }
     }
 
     /// Run a whole file's text.
@@ -167,7 +172,11 @@ impl Runner {
             }
             Kind::Halt => Outcome::Passed,
             Kind::Unsupported(what) => Outcome::Unsupported(what.clone()),
-            Kind::Statement { sql, expect_error } => self.statement(sql, *expect_error),
+            Kind::Statement {
+                sql,
+                expect_error,
+                error_contains,
+            } => self.statement(sql, *expect_error, error_contains.as_deref()),
             Kind::Query {
                 sql,
                 types,
@@ -178,7 +187,12 @@ impl Runner {
         }
     }
 
-    fn statement(&mut self, sql: &str, expect_error: bool) -> Outcome {
+    fn statement(
+        &mut self,
+        sql: &str,
+        expect_error: bool,
+        error_contains: Option<&str>,
+    ) -> Outcome {
         let mut error = None;
         for stmt in split_statements(sql) {
             let r = match self.session.execute(stmt.text) {
@@ -201,7 +215,14 @@ impl Runner {
             }
         }
         match (error, expect_error) {
-            (None, false) | (Some(_), true) => Outcome::Passed,
+            (Some(e), true) => match error_contains {
+                Some(want) if !e.to_string().contains(want) => Outcome::Failed(format!(
+                    "error message {:?} does not contain {want:?}: {sql}",
+                    e.to_string()
+                )),
+                _ => Outcome::Passed,
+            },
+            (None, false) => Outcome::Passed,
             (None, true) => {
                 Outcome::Failed(format!("statement succeeded, an error was expected: {sql}"))
             }
@@ -237,6 +258,8 @@ impl Runner {
                     }
                 }
             }
+            // EXPLAIN: one text row per line.
+            Ok(Output::Explain(lines)) => rows.extend(lines.into_iter().map(|l| vec![l])),
             Ok(other) => {
                 return Outcome::Failed(format!("query returned {other:?}, not rows: {sql}"));
             }
