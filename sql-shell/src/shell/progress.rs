@@ -5,13 +5,15 @@
 //! - a statement or command that is still running after
 //!   [`BUSY_DELAY`] shows a spinner on stderr with the elapsed time
 //!   ([`Busy`]); it disappears before any result is printed;
-//! - imports and exports show the export library's bar (rows and rows per
-//!   second) under the same condition;
+//! - index builds ([`Progress::rows_bar`]), imports and exports (the
+//!   export library's bar) show rows and rows per second under the same
+//!   condition;
 //! - Ctrl-C sets a flag ([`Interrupt`]). Result printing checks it between
-//!   rows and stops; a statement that is still computing finishes first
-//!   (the SQL layer has no cancellation hook yet), and a second Ctrl-C
-//!   while the flag is still set ends the shell at once (exit status 130).
-//!   A transaction interrupted that way is not committed.
+//!   rows and stops; a statement that is still computing cannot be stopped
+//!   midway (the SQL layer has no cancellation hook yet): it completes, and
+//!   the shell says so. A second Ctrl-C while the flag is still set ends
+//!   the shell at once (exit status 130); the statement running then is
+//!   not committed (nor is an open transaction).
 //!
 //! When stderr is not a terminal (pipes, files, tests) nothing is drawn
 //! and Ctrl-C keeps its default meaning (end the process).
@@ -22,7 +24,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// How long a statement runs before the spinner appears.
 pub const BUSY_DELAY: Duration = Duration::from_millis(400);
@@ -111,7 +113,7 @@ impl Progress {
             );
             loop {
                 let note = if interrupt.is_set() {
-                    " - cancel requested: it stops after this step (Ctrl-C again quits)"
+                    " - this statement cannot be interrupted; Ctrl-C again quits without committing it"
                 } else {
                     ""
                 };
@@ -130,6 +132,31 @@ impl Progress {
         Busy {
             done: Some((tx, thread)),
         }
+    }
+}
+
+impl Progress {
+    /// A bar counting rows towards a total (set later with `set_length`),
+    /// with rows per second; hidden when progress is off.
+    pub fn rows_bar(&self, label: &str) -> ProgressBar {
+        if !self.enabled {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {human_pos}/~{human_len} rows  {rate}  {elapsed}",
+        ) {
+            bar.set_style(
+                style
+                    .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0} rows/s", s.per_sec());
+                    })
+                    .progress_chars("=> "),
+            );
+        }
+        bar.set_message(label.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
     }
 }
 
@@ -164,6 +191,7 @@ mod tests {
         let mut b = p.busy("SELECT");
         assert!(b.done.is_none());
         b.end();
+        assert!(p.rows_bar("indexing t").is_hidden());
     }
 
     #[test]

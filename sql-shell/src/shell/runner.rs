@@ -21,7 +21,10 @@
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
+use sql_shell::planner::Statement;
+use sql_shell::session::map_table_error;
 use sql_shell::{Column, Output, Rows, Session, SqlError, Value, split_statements};
+use table_layer::BuildProgress;
 
 use super::diagnostic::{self, StatementSite};
 use super::format::{self, Formatter};
@@ -213,51 +216,65 @@ impl Shell {
         let show_tags = !self.settings.quiet && !machine;
         let mut failure: Option<SqlError> = None;
         let mut interrupted_after: Option<u64> = None;
-        let written: io::Result<()> = match self.session.execute(sql) {
-            Err(e) => {
-                failure = Some(e);
-                Ok(())
-            }
-            Ok(Output::Rows(mut rows)) => {
-                let mut f = format::formatter(&self.settings);
-                match stream_rows(
-                    &mut rows,
-                    f.as_mut(),
-                    &mut self.out,
-                    &self.interrupt,
-                    &mut busy,
-                ) {
-                    Ok((_, RowsEnd::Done)) => Ok(()),
-                    Ok((n, RowsEnd::Interrupted)) => {
-                        interrupted_after = Some(n);
-                        Ok(())
-                    }
-                    Ok((_, RowsEnd::Failed(e))) => {
-                        failure = Some(e);
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-            Ok(Output::Affected { verb, count }) => {
-                busy.end();
-                if show_tags {
-                    writeln!(self.out, "{verb} {count}")
-                } else {
+        let index_build = if self.session.in_transaction() || !looks_like_create_index(sql) {
+            None
+        } else {
+            busy.end();
+            self.create_index(sql)
+        };
+        // A block, so that the session borrow held by the result ends here.
+        let written: io::Result<()> = {
+            let outcome = match index_build {
+                Some(Ok(tag)) => Ok(Output::Message(tag)),
+                Some(Err(e)) => Err(e),
+                None => self.session.execute(sql),
+            };
+            match outcome {
+                Err(e) => {
+                    failure = Some(e);
                     Ok(())
                 }
-            }
-            Ok(Output::Message(m)) => {
-                busy.end();
-                if show_tags {
-                    writeln!(self.out, "{m}")
-                } else {
-                    Ok(())
+                Ok(Output::Rows(mut rows)) => {
+                    let mut f = format::formatter(&self.settings);
+                    match stream_rows(
+                        &mut rows,
+                        f.as_mut(),
+                        &mut self.out,
+                        &self.interrupt,
+                        &mut busy,
+                    ) {
+                        Ok((_, RowsEnd::Done)) => Ok(()),
+                        Ok((n, RowsEnd::Interrupted)) => {
+                            interrupted_after = Some(n);
+                            Ok(())
+                        }
+                        Ok((_, RowsEnd::Failed(e))) => {
+                            failure = Some(e);
+                            Ok(())
+                        }
+                        Err(e) => Err(e),
+                    }
                 }
-            }
-            Ok(Output::Explain(lines)) => {
-                busy.end();
-                write_explain(&mut self.out, &self.settings, &lines)
+                Ok(Output::Affected { verb, count }) => {
+                    busy.end();
+                    if show_tags {
+                        writeln!(self.out, "{verb} {count}")
+                    } else {
+                        Ok(())
+                    }
+                }
+                Ok(Output::Message(m)) => {
+                    busy.end();
+                    if show_tags {
+                        writeln!(self.out, "{m}")
+                    } else {
+                        Ok(())
+                    }
+                }
+                Ok(Output::Explain(lines)) => {
+                    busy.end();
+                    write_explain(&mut self.out, &self.settings, &lines)
+                }
             }
         };
         drop(busy);
@@ -269,6 +286,10 @@ impl Shell {
         }
         if let Some(n) = interrupted_after {
             self.note(&format!("interrupted: output stopped after {n} rows"));
+        } else if self.interrupt.is_set() && failure.is_none() {
+            // Ctrl-C came while the statement computed: it could not be
+            // stopped midway (see progress.rs), so say that it completed.
+            self.note("note: Ctrl-C came while the statement ran; it could not be interrupted and has completed");
         }
         if let Some(e) = failure {
             self.failures += 1;
@@ -281,6 +302,45 @@ impl Shell {
         if self.settings.timer {
             self.timing(elapsed);
         }
+    }
+
+    /// CREATE INDEX outside a transaction, run here rather than through
+    /// `Session::execute` so that it can show progress: the table layer's
+    /// streaming build reports rows as it goes, and the session has no
+    /// progress hook yet. `None` when the text does not plan to a CREATE
+    /// INDEX (the session then runs it, and reports any error).
+    fn create_index(&mut self, sql: &str) -> Option<Result<String, SqlError>> {
+        let planned = self.session.plan(sql).ok()?;
+        let Statement::CreateIndex {
+            spec,
+            if_not_exists,
+        } = planned.stmt
+        else {
+            return None;
+        };
+        if self.session.catalog().has_index(&spec.name) {
+            return Some(if if_not_exists {
+                Ok("CREATE INDEX (already exists)".into())
+            } else {
+                Err(SqlError::name(format!(
+                    "index {} already exists",
+                    spec.name
+                )))
+            });
+        }
+        let label = format!("indexing {}", spec.table);
+        let bar = self.progress.rows_bar(&label);
+        let result = self
+            .session
+            .database()
+            .create_index(spec, &mut |p: BuildProgress| {
+                bar.set_length(p.rows_estimate.max(p.rows_done));
+                bar.set_position(p.rows_done);
+            })
+            .map(|()| "CREATE INDEX".to_string())
+            .map_err(map_table_error);
+        bar.finish_and_clear();
+        Some(result)
     }
 
     /// Print "Time: ..." where the mode wants it.
@@ -387,6 +447,9 @@ fn stream_rows(
     f.begin(out, &columns)?;
     let mut n = 0u64;
     let end = loop {
+        if interrupt.is_set() {
+            break RowsEnd::Interrupted;
+        }
         match next {
             Ok(Some(row)) => {
                 f.row(out, &row)?;
@@ -394,9 +457,6 @@ fn stream_rows(
             }
             Ok(None) => break RowsEnd::Done,
             Err(e) => break RowsEnd::Failed(e),
-        }
-        if interrupt.is_set() {
-            break RowsEnd::Interrupted;
         }
         next = rows.next_row();
     };
@@ -429,6 +489,18 @@ fn write_explain(out: &mut dyn Write, settings: &Settings, lines: &[String]) -> 
 pub fn is_meta_line(line: &str) -> bool {
     let t = line.trim_start();
     t.starts_with('.') || t.starts_with('\\')
+}
+
+/// True for text that may be a CREATE [UNIQUE] INDEX (a cheap test before
+/// planning it).
+fn looks_like_create_index(sql: &str) -> bool {
+    let mut words = sql.split_whitespace().map(str::to_ascii_lowercase);
+    words.next().as_deref() == Some("create")
+        && match words.next().as_deref() {
+            Some("index") => true,
+            Some("unique") => words.next().as_deref() == Some("index"),
+            _ => false,
+        }
 }
 
 /// The first words of a statement, for the spinner.
@@ -558,7 +630,7 @@ mod tests {
         let i = Interrupt::new();
         i.set();
         let (n, end) = stream_rows(&mut rows, f.as_mut(), &mut buf, &i, &mut busy).unwrap();
-        assert_eq!(n, 1);
+        assert_eq!(n, 0);
         assert!(matches!(end, RowsEnd::Interrupted));
         assert!(err.text().is_empty());
     }
@@ -576,6 +648,40 @@ mod tests {
         let o = out.text();
         assert!(o.starts_with("[{\"a\":1}]\n[{\"plan\":"), "{o}");
         assert_eq!(err.text().matches("Time: ").count(), 4);
+    }
+
+    #[test]
+    fn index_builds_run_with_progress_and_keep_the_session_rules() {
+        let (mut sh, out, err) = shell_over(Session::open(None).unwrap());
+        sh.run_chunk(
+            "create table t (a integer primary key, b text);
+             insert into t values (1, 'x'), (2, 'x');
+             create index tb on t (b);
+             create index if not exists tb on t (b);
+             create index tb on t (a);
+             create unique index tu on t (b);
+             CREATE  UNIQUE INDEX ta ON t (a, b);
+             create index bad on nosuch (b);",
+            1,
+            "t",
+        );
+        assert_eq!(
+            out.text(),
+            "CREATE TABLE\nINSERT 2\nCREATE INDEX\nCREATE INDEX (already exists)\nCREATE INDEX\n"
+        );
+        let e = err.text();
+        assert!(e.contains("index tb already exists"), "{e}");
+        assert!(e.contains("UNIQUE constraint failed"), "{e}");
+        assert!(e.contains("no such table: nosuch"), "{e}");
+        assert_eq!(sh.failures(), 3);
+        let cat = sh.session.catalog();
+        assert!(cat.has_index("tb") && cat.has_index("ta") && !cat.has_index("tu"));
+        assert!(sh.session.database().check_integrity(None).unwrap().is_ok());
+        // Inside a transaction the session runs it (and rolls it back).
+        sh.run_chunk("begin; create index tx on t (b); rollback;", 9, "t");
+        assert!(!sh.session.catalog().has_index("tx"));
+        assert!(looks_like_create_index("Create Unique\n Index x on t (a)"));
+        assert!(!looks_like_create_index("create table index_t (a int)"));
     }
 
     #[test]
