@@ -11,7 +11,7 @@
 //! `PrimaryKeyRange`, `IndexRange <index>` followed by the key ranges.
 
 use super::Statement;
-use super::expr::{AggFunc, CmpOp, Expr, Slot};
+use super::expr::{AggFunc, Expr, Slot};
 use super::plan::{Access, JoinKind, KeyEq, KeyPredicate, Node, Scan, SetOp};
 use crate::value::render::display;
 
@@ -467,9 +467,4 @@ fn kind_text(k: JoinKind) -> &'static str {
         JoinKind::Inner => "inner",
         JoinKind::Left => "left",
     }
-}
-
-/// Unused helper kept for symmetry with the executor's comparison naming.
-pub fn cmp_symbol(op: CmpOp) -> &'static str {
-    op.symbol()
 }
