@@ -73,7 +73,9 @@ pub fn write_sql_error(
     writeln!(w, "Error: {}", message(err))?;
     let (line, column) = site.start();
     // Index (0-based) of the statement's first line within the chunk.
-    let stmt_line_in_chunk = usize::try_from(site.statement.line).unwrap_or(1) - 1;
+    let stmt_line_in_chunk = usize::try_from(site.statement.line)
+        .unwrap_or(1)
+        .saturating_sub(1);
     let (abs_line, abs_col, line_in_chunk, caret) = match err.position() {
         Some(p) => {
             let pl = u64::from(p.line.max(1));

@@ -63,6 +63,18 @@ pub const EXIT_OPEN: u8 = 3;
 /// by SIGPIPE reports it in a shell).
 pub const EXIT_BROKEN_PIPE: u8 = 141;
 
+/// Write to stdout, ignoring a closed stdout (`println!` would panic).
+fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Write a line to stderr, ignoring a closed stderr (`eprintln!` would
+/// panic).
+fn say_err(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// Run the shell with the process's arguments; the exit status.
 pub fn main() -> ExitCode {
     let mut raw = Vec::new();
@@ -70,7 +82,9 @@ pub fn main() -> ExitCode {
         match a.into_string() {
             Ok(s) => raw.push(s),
             Err(bad) => {
-                eprintln!("sql-shell: the argument {bad:?} is not valid UTF-8");
+                say_err(&format!(
+                    "sql-shell: the argument {bad:?} is not valid UTF-8"
+                ));
                 return ExitCode::from(EXIT_USAGE);
             }
         }
@@ -78,15 +92,15 @@ pub fn main() -> ExitCode {
     let args = match args::parse(raw) {
         Ok(Parsed::Run(a)) => *a,
         Ok(Parsed::Help) => {
-            print!("{}", args::USAGE);
+            say(args::USAGE);
             return ExitCode::SUCCESS;
         }
         Ok(Parsed::Version) => {
-            println!("sql-shell {}", env!("CARGO_PKG_VERSION"));
+            say(&format!("sql-shell {}\n", env!("CARGO_PKG_VERSION")));
             return ExitCode::SUCCESS;
         }
         Err(msg) => {
-            eprintln!("sql-shell: {msg}");
+            say_err(&format!("sql-shell: {msg}"));
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -129,7 +143,7 @@ fn run(args: Args) -> ExitCode {
     let (session, label) = match open(args.path.as_deref()) {
         Ok(s) => s,
         Err((code, msg)) => {
-            eprintln!("Error: {msg}");
+            say_err(&format!("Error: {msg}"));
             return ExitCode::from(code);
         }
     };
@@ -194,19 +208,19 @@ fn run(args: Args) -> ExitCode {
         match repl::Terminal::new(history) {
             Ok((mut term, warning)) => {
                 if let Some(w) = warning {
-                    eprintln!("{w}");
+                    say_err(&w);
                 }
                 if !quiet {
-                    println!(
-                        "sql-shell {} on {label}\nEnter .help for help. End statements with ';'. Ctrl-D quits.",
+                    say(&format!(
+                        "sql-shell {} on {label}\nEnter .help for help. End statements with ';'. Ctrl-D quits.\n",
                         env!("CARGO_PKG_VERSION")
-                    );
+                    ));
                 }
                 shell.interactive = true;
                 shell.run_source(&mut term, "input", true);
             }
             Err(msg) => {
-                eprintln!("Error: {msg}");
+                say_err(&format!("Error: {msg}"));
                 shell.close();
                 return ExitCode::from(EXIT_FAILED);
             }

@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::io;
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 use rustyline::completion::Completer;
@@ -263,7 +263,8 @@ impl LineSource for Terminal {
         if let Err(e) = result {
             if !self.warned {
                 self.warned = true;
-                eprintln!(
+                let _ = writeln!(
+                    std::io::stderr(),
                     "Warning: cannot write the history file {}: {e} (history is kept for this session only)",
                     path.display()
                 );
