@@ -35,10 +35,14 @@
 //! - [`import_file`] (commits; one transaction or batches),
 //!   [`import_into`] (inside the caller's transaction), [`open_import`]
 //!   (just the typed rows) → [`ImportSummary`].
-//! - [`Progress`] for the progress bar and callbacks.
+//! - [`copy`]: `COPY ... TO/FROM` in a [`Session`](crate::Session)
+//!   ([`copy::execute`]), and [`copy::export_source`] /
+//!   [`copy::import_table`] for the shell's `.export` and `.import`;
+//!   [`Progress`] for the progress bar and callbacks.
 
 pub mod batch;
 pub mod columns;
+pub mod copy;
 pub mod error;
 pub mod load;
 pub mod options;
