@@ -245,6 +245,11 @@ impl Session {
     /// [`split_statements`](crate::split_statements) first.
     pub fn execute(&mut self, sql: &str) -> Result<Output<'_>> {
         self.read = None;
+        // COPY TO/FROM files is parsed and run by the export module
+        // (sqlparser rejects its options such as COMPRESSION).
+        if crate::export::copy::is_copy(sql) {
+            return crate::export::copy::execute(self, sql);
+        }
         let Planned { stmt, subplans } = self.plan(sql)?;
         match stmt {
             Statement::Begin => {
