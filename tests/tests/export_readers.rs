@@ -1,9 +1,9 @@
 //! Independent readers agree with us: a table with every type and NULLs in
-//! every nullable column is exported to Parquet, Arrow IPC and CSV, and
-//! `tests/python/check_export.py` reads the files with pyarrow, DuckDB and
-//! Python's csv module, comparing schema, types, nullability, every value,
-//! NULL positions, row counts and aggregates computed by DuckDB with our
-//! own SQL query results.
+//! every nullable column is exported with `COPY` to Parquet, Arrow IPC and
+//! CSV, and `tests/python/check_export.py` reads the files with pyarrow,
+//! DuckDB and Python's csv module, comparing schema, types, nullability,
+//! every value, NULL positions, row counts and aggregates computed by
+//! DuckDB with our own SQL query results.
 //!
 //! Needs `python3` with `pyarrow` and `duckdb` (`.ci/run` installs them;
 //! locally: `python3 -m pip install pyarrow duckdb`). Without them this
@@ -17,7 +17,6 @@ use std::path::Path;
 use std::process::Command;
 
 use export_support::*;
-use sql_shell::export::{ExportOptions, Progress, export_table};
 use sql_shell::{Output, Session};
 use table_layer::Value;
 
@@ -125,13 +124,13 @@ fn pyarrow_and_duckdb_read_what_we_wrote() {
     let parquet = dir.path().join("t.parquet");
     let arrow = dir.path().join("t.arrow");
     let csv = dir.path().join("t.csv");
-    let opts = ExportOptions {
-        row_group_size: 1000,
-        ..Default::default()
-    };
-    let txn = db.begin().unwrap();
+    // Exported through the SQL path, as a user would.
     for p in [&parquet, &arrow, &csv] {
-        export_table(&txn, "t", p, &opts, &mut Progress::none()).unwrap();
+        let sql = format!("COPY t TO '{}' (ROW_GROUP_SIZE 1000)", p.display());
+        match session.execute(&sql).unwrap() {
+            Output::Message(m) => assert!(m.starts_with("COPY 3002 rows"), "{m}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     let def = db.catalog().table("t").unwrap();
