@@ -222,3 +222,20 @@ fn copy_to_inside_a_transaction_sees_its_writes() {
             .contains("99,uncommitted")
     );
 }
+
+#[test]
+fn copy_some_columns_in_any_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = setup();
+    let path = dir.path().join("sub.csv");
+    let msg = run(&mut s, &format!("COPY t (o, ID) TO '{}'", q(&path)));
+    assert!(msg.starts_with("COPY 4 rows"), "{msg}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "o,id\ntrue,1\n,2\nfalse,3\ntrue,4\n"
+    );
+    let e = s
+        .execute(&format!("COPY t (nope) TO '{}'", q(&dir.path().join("x.csv"))))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Name, "{e}");
+}

@@ -23,7 +23,9 @@
 //!
 //! ## Transactions
 //! `COPY ... TO` reads through the session like a query: inside
-//! BEGIN ... COMMIT it sees the transaction's own writes. `COPY ... FROM`
+//! BEGIN ... COMMIT it sees the transaction's own writes. A table outside
+//! a transaction is read by a table-layer scan of a fresh snapshot (the
+//! same rows as `SELECT *`, without the executor's per-row work). `COPY ... FROM`
 //! commits on its own (in one transaction, or every COMMIT_EVERY rows); it
 //! is refused inside an explicit transaction, whose handle the session
 //! does not share (for simplicity; a session method lending its open
@@ -35,6 +37,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sqlparser::dialect::SQLiteDialect;
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
+use table_layer::{Direction, ScanRange};
 
 use super::columns::ColumnSpec;
 use super::error::ExportError;
@@ -431,14 +434,37 @@ pub fn export_source(
         CopySource::Query(q) => (q.clone(), None),
         CopySource::Table { name, columns } => {
             let table = session.catalog().table(name).map_err(map_table_error)?;
-            let mut specs = ColumnSpec::from_table(&table);
+            let all = ColumnSpec::from_table(&table);
+            let mut picked: Vec<usize> = (0..all.len()).collect();
             if !columns.is_empty() {
-                let mut chosen = Vec::with_capacity(columns.len());
-                for c in columns {
-                    let i = table.require_column(c).map_err(map_table_error)?;
-                    chosen.push(specs[i].clone());
-                }
-                specs = chosen;
+                picked = columns
+                    .iter()
+                    .map(|c| table.require_column(c).map_err(map_table_error))
+                    .collect::<Result<_, _>>()?;
+            }
+            let specs: Vec<ColumnSpec> = picked.iter().map(|&i| all[i].clone()).collect();
+            if !session.in_transaction() {
+                // Outside BEGIN ... COMMIT a table is read straight from a
+                // table-layer scan of a fresh snapshot: what the query
+                // below would return, without the executor's per-row cost.
+                let txn = session.database().begin().map_err(map_table_error)?;
+                let scan = txn
+                    .scan(table.name(), ScanRange::all(), Direction::Forward)
+                    .map_err(map_table_error)?;
+                let every = columns.is_empty();
+                let rows = scan.map(move |r| {
+                    r.map(|row| {
+                        if every {
+                            row.values
+                        } else {
+                            picked
+                                .iter()
+                                .map(|&i| row.values.get(i).cloned().unwrap_or_default())
+                                .collect()
+                        }
+                    })
+                });
+                return export_rows(specs, rows, path, opts, progress).map_err(sql_error);
             }
             let list = specs
                 .iter()

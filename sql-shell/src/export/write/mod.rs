@@ -35,8 +35,10 @@ use super::options::{ExportOptions, Format};
 use super::progress::Progress;
 use super::target::{Target, TargetWriter};
 
-/// Batches in flight between the converting and the writing thread.
-pub const PIPELINE_DEPTH: usize = 2;
+/// Batches in flight between the converting and the writing thread: a
+/// little slack for the writer's pauses (page compression, row-group
+/// flushes) at a cost of a few batches of memory.
+pub const PIPELINE_DEPTH: usize = 4;
 
 /// One output format: takes record batches, gives back the file writer
 /// when the file is complete (footer written).
