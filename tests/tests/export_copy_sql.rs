@@ -235,7 +235,10 @@ fn copy_some_columns_in_any_order() {
         "o,id\ntrue,1\n,2\nfalse,3\ntrue,4\n"
     );
     let e = s
-        .execute(&format!("COPY t (nope) TO '{}'", q(&dir.path().join("x.csv"))))
+        .execute(&format!(
+            "COPY t (nope) TO '{}'",
+            q(&dir.path().join("x.csv"))
+        ))
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Name, "{e}");
 }

@@ -410,3 +410,62 @@ fn malformed_csv_is_reported_with_its_line() {
         "{msg}"
     );
 }
+
+#[test]
+fn cancelled_work_leaves_nothing() {
+    use std::sync::atomic::AtomicBool;
+    let (db, _) = filled("t", 30_000, 14);
+    let dir = tempfile::tempdir().unwrap();
+    let flag = AtomicBool::new(true);
+    let txn = db.begin().unwrap();
+    let path = dir.path().join("c.parquet");
+    let e = export_table(
+        &txn,
+        "t",
+        &path,
+        &ExportOptions::default(),
+        &mut Progress::none().with_cancel(&flag),
+    )
+    .unwrap_err();
+    assert!(matches!(e, ExportError::Interrupted { rows: 8192 }), "{e}");
+    assert!(files_in(dir.path()).is_empty());
+
+    // A load: nothing committed in one transaction...
+    let flag_off = AtomicBool::new(false);
+    export_table(
+        &txn,
+        "t",
+        &path,
+        &ExportOptions::default(),
+        &mut Progress::none().with_cancel(&flag_off),
+    )
+    .unwrap();
+    let back = empty_db();
+    let e = import_file(
+        &back,
+        "t",
+        &path,
+        None,
+        &ImportOptions::default(),
+        &mut Progress::none().with_cancel(&flag),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("interrupted"), "{e}");
+    assert!(scan(&back, "t").is_empty());
+    // ...the first batch in batch mode.
+    let opts = ImportOptions {
+        commit_every: Some(10_000),
+        ..Default::default()
+    };
+    let e = import_file(
+        &back,
+        "t",
+        &path,
+        None,
+        &opts,
+        &mut Progress::none().with_cancel(&flag),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("10000 rows were committed"), "{e}");
+    assert_eq!(scan(&back, "t").len(), 10_000);
+}

@@ -76,6 +76,13 @@ pub enum ExportError {
         /// The table layer's error.
         error: table_layer::Error,
     },
+    /// Cancelled through [`Progress::with_cancel`](super::Progress::with_cancel)
+    /// (Ctrl-C in the shell): an export leaves no file, a load commits
+    /// nothing more.
+    Interrupted {
+        /// Rows done when it stopped.
+        rows: u64,
+    },
     /// A load in batches failed after some batches were committed: those
     /// rows stay in the table.
     Partial {
@@ -197,6 +204,9 @@ impl fmt::Display for ExportError {
                 Some(r) => write!(f, "row {r}: {error}"),
                 None => write!(f, "{error}"),
             },
+            ExportError::Interrupted { rows } => {
+                write!(f, "interrupted after {rows} rows")
+            }
             ExportError::Partial { committed, error } => write!(
                 f,
                 "{error} ({committed} rows were committed in earlier batches and stay)"

@@ -151,6 +151,9 @@ fn insert_all(
             .map_err(|e| table_error(Some(base + n), e))?;
         if n % PROGRESS_EVERY == 0 {
             progress.update(base + n);
+            if progress.cancelled() {
+                return Err(ExportError::Interrupted { rows: base + n });
+            }
         }
     }
     progress.update(base + n);
@@ -272,6 +275,12 @@ fn batches(
         committed += chunk.len() as u64;
         commits += 1;
         progress.update(committed);
+        if progress.cancelled() {
+            return Err(with_committed(
+                ExportError::Interrupted { rows: committed },
+                committed,
+            ));
+        }
     }
     Ok((committed, commits, name))
 }

@@ -5,8 +5,14 @@
 //! The bar is drawn only when asked for *and* stderr is a terminal, so
 //! piped or scripted runs print nothing. It is updated once per batch, not
 //! per row, to keep its cost out of the export's inner loop.
+//!
+//! A cancel flag (the shell's Ctrl-C) is checked at the same points: an
+//! export then stops with [`ExportError::Interrupted`](super::ExportError)
+//! and leaves no file; a load stops and commits nothing (in batch mode the
+//! batches already committed stay).
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -15,6 +21,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub struct Progress<'a> {
     bar: Option<ProgressBar>,
     callback: Option<&'a mut dyn FnMut(u64)>,
+    cancel: Option<&'a AtomicBool>,
 }
 
 impl<'a> Progress<'a> {
@@ -23,6 +30,7 @@ impl<'a> Progress<'a> {
         Progress {
             bar: None,
             callback: None,
+            cancel: None,
         }
     }
 
@@ -43,6 +51,7 @@ impl<'a> Progress<'a> {
         Progress {
             bar,
             callback: None,
+            cancel: None,
         }
     }
 
@@ -50,6 +59,17 @@ impl<'a> Progress<'a> {
     pub fn with_callback(mut self, f: &'a mut dyn FnMut(u64)) -> Progress<'a> {
         self.callback = Some(f);
         self
+    }
+
+    /// Stop the work (at the next batch) once `flag` is set.
+    pub fn with_cancel(mut self, flag: &'a AtomicBool) -> Progress<'a> {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// True once the cancel flag is set.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|f| f.load(Ordering::Relaxed))
     }
 
     /// Report `rows` done so far.

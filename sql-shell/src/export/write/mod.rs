@@ -203,6 +203,10 @@ where
                         break;
                     }
                     progress.update(sent);
+                    if progress.cancelled() {
+                        produced = Err(ExportError::Interrupted { rows: sent });
+                        break;
+                    }
                 }
                 Err(e) => {
                     produced = Err(e);
