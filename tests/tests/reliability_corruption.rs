@@ -155,7 +155,14 @@ fn record_ends(data: &[u8]) -> Vec<usize> {
 /// One file's damages: random flips and cuts, the head and footer, and
 /// (for logs) every record boundary. Manifests are never cut exactly at a
 /// record boundary here: see `manifest_cut_at_a_record_boundary_...`.
-fn damages_for(name: &str, data: &[u8], flips: usize, cuts: usize, rng: &mut Rng) -> Vec<Damage> {
+fn damages_for(
+    name: &str,
+    data: &[u8],
+    newest_log: bool,
+    flips: usize,
+    cuts: usize,
+    rng: &mut Rng,
+) -> Vec<Damage> {
     let len = data.len();
     let mut out = Vec::new();
     for _ in 0..flips {
@@ -174,6 +181,12 @@ fn damages_for(name: &str, data: &[u8], flips: usize, cuts: usize, rng: &mut Rng
     }
     if !boundary(len - 1) {
         out.push(Damage::Truncate { len: len - 1 });
+    }
+    if kind_name(name) == "log" && !newest_log {
+        // A cut older log is the open bug pinned by
+        // `cut_older_log_is_detected`: keep only the flips.
+        out.retain(|d| matches!(d, Damage::Flip { .. }));
+        return out;
     }
     if kind_name(name) == "log" {
         out.push(Damage::Truncate { len: 0 });
@@ -227,7 +240,8 @@ fn damaged_files_give_clear_errors_never_wrong_rows() {
         for (i, name) in names.iter().enumerate() {
             let data = image.read_all(&Path::new(DIR).join(name)).unwrap();
             let share = trials / names.len() + usize::from(i < trials % names.len());
-            for d in damages_for(name, &data, share, share / 4 + 1, &mut rng) {
+            let newest = i + 1 == names.len();
+            for d in damages_for(name, &data, newest, share, share / 4 + 1, &mut rng) {
                 plan.push((name.clone(), d));
             }
             if i == 0 {
@@ -305,6 +319,60 @@ fn manifest_cut_at_a_record_boundary_is_detected() {
     for end in record_ends(&data).into_iter().filter(|&e| e < data.len()) {
         if let Err(m) = trial(&image, &model, &manifest, &Damage::Truncate { len: end }) {
             failures.push(format!("cut at {end}: {m}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A log older than the newest one is complete by construction (the engine
+/// fsyncs it before starting the next), so a cut in it is damage, not a
+/// torn write. Expected: a corruption error naming that log. Actual: the
+/// database opens without the cut commits while later commits (in the
+/// newest log) are there: acknowledged commits lost from the middle. Seen
+/// in the long run when the power cut left two live logs (a flush in
+/// flight); made deterministic here by failing table writes, so the frozen
+/// memtable's log stays live.
+#[test]
+#[ignore = "bug: engine: a cut in a log older than the newest is taken as a torn tail; commits in the middle vanish silently"]
+fn cut_older_log_is_detected() {
+    use engine::fs::Fault;
+    let seed = campaign_seed("corruption_older_log");
+    let fs = FaultFs::new();
+    let mut s = open_session(Arc::new(fs.clone()), Path::new(DIR), WRITE_BUFFER, true).unwrap();
+    workload::create_schema(&mut s).unwrap();
+    let mut m = Model::new(seed);
+    for _ in 0..10 {
+        let p = m.plan();
+        workload::run_plan(&mut s, &p).unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    // Flushes fail from now on: frozen memtables keep their logs live.
+    fs.set_write_fault(Some(Fault {
+        after: 0,
+        kind: std::io::ErrorKind::StorageFull,
+        torn: false,
+        sticky: true,
+        path_contains: ".sst".into(),
+    }));
+    let logs = |fs: &FaultFs| -> Vec<String> {
+        fs.files(Path::new(DIR))
+            .into_iter()
+            .filter(|n| kind_name(n) == "log")
+            .collect()
+    };
+    while logs(&fs).len() < 2 {
+        let p = m.plan();
+        workload::run_plan(&mut s, &p).unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    let p = m.plan();
+    workload::run_plan(&mut s, &p).unwrap_or_else(|e| panic!("{e:?}"));
+    let image = fs.crash();
+    drop(s);
+    let older = logs(&image)[0].clone();
+    let len = image.read_all(&Path::new(DIR).join(&older)).unwrap().len();
+    let mut failures = Vec::new();
+    for cut in [0, len / 2, len.saturating_sub(1)] {
+        if let Err(e) = trial(&image, &m, &older, &Damage::Truncate { len: cut }) {
+            failures.push(format!("{older} cut at {cut} of {len}: {e}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
