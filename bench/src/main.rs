@@ -1,40 +1,73 @@
-//! db_bench-style workloads run against every engine compiled in, in one
-//! process, one engine after another, printing a Markdown table of
-//! operations per second (and ratios against the first engine).
+//! db_bench-style workloads run against every engine compiled in, printing
+//! Markdown tables of operations per second, ratios against our engine,
+//! bytes on disk and write amplification.
 //!
 //! ```text
-//! cargo run --release -- [--num N] [--reads N] [--seeks N] [--sync-ops N]
-//!                        [--max-secs S] [--engines a,b] [--only w1,w2] [--dir PATH]
+//! cargo run --release --features quick-peers -- [--num N] [--reads N] [--seeks N]
+//!     [--sync-ops N] [--max-secs S] [--engines a,b] [--only w1,w2] [--dir PATH]
+//!     [--drop-caches] [--writeamp [--wa-batch B]]
 //! ```
 //!
 //! Keys are 16 bytes (`%016d` of the key number), values 100 bytes of
-//! incompressible random bytes. Per engine:
+//! incompressible random bytes.
 //!
 //! | workload | what |
 //! |---|---|
 //! | fillseq | N puts in key order into a fresh database |
 //! | fillrandom | N puts in random order into a fresh database |
-//! | fillbatch | N puts in random order, in batches of 1,000, into a fresh database: the database the read workloads use |
-//! | overwrite | N puts of random existing keys (on the fillbatch database) |
+//! | fillbatch | N puts in random order, in batches of 1,000, into a fresh database: the database the later workloads use |
+//! | overwrite | N puts of random existing keys |
 //! | readrandom | point reads of random existing keys |
 //! | readmissing | point reads of absent keys |
 //! | readseq | one full forward scan |
 //! | seekrandom | seek to a random key, then 100 nexts |
-//! | fillsync | puts with an fsync each, 1 writer |
+//! | fillsync | puts with an fsync each, 1 writer (`--sync-ops`, default N/100) |
 //! | fillsync4 | puts with an fsync each, 4 writers (group commit) |
+//! | readwhilewriting | 1 thread doing readrandom while 1 thread overwrites without pause; reader and writer rates |
+//!
+//! # How a run is organised
+//!
+//! ```text
+//!  parent ──for each phase──for each engine──▶ child process (--child ID --phase P)
+//!     │                                          opens the engine, runs the phase's
+//!     │◀──── "@R workload ops secs cpu note" ─── workloads, closes it, reports its
+//!     │◀──── "@X name value" (io, stats) ─────── own /proc/self/io counters
+//!     └─ measures the directory, prints the tables
+//! ```
+//!
+//! Phases: fillseq, fillrandom, fillbatch (the load), overwrite, reads
+//! (readrandom, readmissing, readseq, seekrandom on the reopened database),
+//! readwhilewriting, fillsync, fillsync4. Every phase runs on every engine
+//! before the next phase starts, so engines meet the same machine
+//! conditions (this machine is shared), and each runs in a process of its
+//! own: `/proc/self/io` then counts one engine's writes only (an
+//! engine-independent write amplification), and the read phase starts with
+//! a cold block cache. `--drop-caches` also empties the OS page cache
+//! before the read phase (needs root; skipped with a note otherwise).
+//!
+//! `--writeamp` instead loads N keys in random order (batches of
+//! `--wa-batch`, default 100, because the seed fsyncs every write) and
+//! reports bytes written by the process over user bytes.
 //!
 //! Every timed loop also stops after `--max-secs` (default 30) and reports
-//! the rate of what it completed, so a slow engine cannot stall the run.
+//! the rate of what it completed (marked `*`), so a slow engine cannot stall
+//! the run; fillbatch always completes, as later phases read its database.
 
+mod data;
 mod engines;
+mod procfs;
+mod workloads;
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use engines::{Engine, Factory};
+use engines::Factory;
 
-struct Config {
+/// Parsed command line (shared by parent and children).
+pub struct Config {
     num: u64,
     reads: u64,
     seeks: u64,
@@ -43,6 +76,12 @@ struct Config {
     engines: Option<Vec<String>>,
     only: Option<Vec<String>>,
     dir: PathBuf,
+    drop_caches: bool,
+    writeamp: bool,
+    wa_batch: usize,
+    child: Option<(String, String)>,
+    /// Arguments to pass on to children.
+    raw: Vec<String>,
 }
 
 impl Config {
@@ -52,165 +91,79 @@ impl Config {
 }
 
 fn parse_args() -> Config {
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let mut c = Config {
         num: 1_000_000,
         reads: 0,
         seeks: 10_000,
-        sync_ops: 10_000,
+        sync_ops: 0,
         max: Duration::from_secs(30),
         engines: None,
         only: None,
         dir: PathBuf::from("target/bench-data"),
+        drop_caches: false,
+        writeamp: false,
+        wa_batch: 100,
+        child: None,
+        raw: Vec::new(),
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut child_id = None;
+    let mut phase = None;
     let mut i = 0;
     while i < args.len() {
+        let flag = args[i].as_str();
+        if matches!(flag, "--drop-caches" | "--writeamp") {
+            match flag {
+                "--drop-caches" => c.drop_caches = true,
+                _ => c.writeamp = true,
+            }
+            c.raw.push(args[i].clone());
+            i += 1;
+            continue;
+        }
         let val = args.get(i + 1).cloned().unwrap_or_default();
-        let num = || val.replace('_', "").parse::<u64>().expect("a number");
-        match args[i].as_str() {
+        let num = || {
+            val.replace('_', "")
+                .parse::<u64>()
+                .unwrap_or_else(|_| usage(&format!("{flag} wants a number, not {val:?}")))
+        };
+        match flag {
             "--num" => c.num = num(),
             "--reads" => c.reads = num(),
             "--seeks" => c.seeks = num(),
             "--sync-ops" => c.sync_ops = num(),
             "--max-secs" => c.max = Duration::from_secs(num()),
+            "--wa-batch" => c.wa_batch = num().max(1) as usize,
             "--engines" => c.engines = Some(val.split(',').map(str::to_string).collect()),
             "--dir" => c.dir = PathBuf::from(&val),
             "--only" => c.only = Some(val.split(',').map(str::to_string).collect()),
-            other => panic!("unknown argument {other}"),
+            "--child" => child_id = Some(val.clone()),
+            "--phase" => phase = Some(val.clone()),
+            other => usage(&format!("unknown argument {other}")),
+        }
+        if !matches!(flag, "--child" | "--phase") {
+            c.raw.push(args[i].clone());
+            c.raw.push(val);
         }
         i += 2;
     }
     if c.reads == 0 {
         c.reads = c.num;
     }
+    if c.sync_ops == 0 {
+        c.sync_ops = (c.num / 100).max(100);
+    }
+    c.child = child_id.zip(phase);
     c
 }
 
-/// xorshift64*: deterministic, fast, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
+fn usage(msg: &str) -> ! {
+    eprintln!("{msg}\nsee the top of bench/src/main.rs for the flags");
+    std::process::exit(2)
 }
 
-/// `%016d` of `i` (the low 16 digits), without allocating.
-fn key(mut i: u64) -> [u8; 16] {
-    let mut k = [b'0'; 16];
-    for d in k.iter_mut().rev() {
-        *d = b'0' + (i % 10) as u8;
-        i /= 10;
-    }
-    k
-}
-
-/// A key that sorts among the existing ones but is never written.
-fn missing_key(i: u64) -> Vec<u8> {
-    let mut k = key(i).to_vec();
-    k.push(b'x');
-    k
-}
-
-/// A pool of random bytes; values are 100-byte windows of it.
-struct Values {
-    pool: Vec<u8>,
-}
-
-impl Values {
-    fn new() -> Self {
-        let mut r = Rng(0x0123_4567_89AB_CDEF);
-        Values {
-            pool: (0..(1 << 20) + 100).map(|_| r.next() as u8).collect(),
-        }
-    }
-    fn get(&self, i: u64) -> &[u8] {
-        let off = (i.wrapping_mul(2_654_435_761) % (1 << 20)) as usize;
-        &self.pool[off..off + 100]
-    }
-}
-
-fn shuffled(n: u64, seed: u64) -> Vec<u64> {
-    let mut v: Vec<u64> = (0..n).collect();
-    let mut r = Rng(seed | 1);
-    for i in (1..v.len()).rev() {
-        let j = r.below(i as u64 + 1) as usize;
-        v.swap(i, j);
-    }
-    v
-}
-
-struct Outcome {
-    ops: u64,
-    secs: f64,
-    /// CPU time of the benchmark thread (not background threads), which
-    /// is steadier than wall time on a shared machine.
-    cpu: f64,
-    note: String,
-}
-
-/// CPU time of the calling thread in seconds (Linux; 0 elsewhere).
-fn thread_cpu() -> f64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .map_or(0.0, |ns| ns as f64 / 1e9)
-}
-
-impl Outcome {
-    fn rate(&self) -> f64 {
-        self.ops as f64 / self.secs.max(1e-9)
-    }
-}
-
-/// Run `op(i)` for i in 0..n, stopping early at the time limit.
-fn timed(n: u64, max: Duration, mut op: impl FnMut(u64)) -> Outcome {
-    let t = Instant::now();
-    let c0 = thread_cpu();
-    let mut done = 0;
-    while done < n {
-        op(done);
-        done += 1;
-        if done % 256 == 0 && t.elapsed() > max {
-            break;
-        }
-    }
-    Outcome {
-        ops: done,
-        secs: t.elapsed().as_secs_f64(),
-        cpu: thread_cpu() - c0,
-        note: if done < n {
-            format!("stopped at {done} of {n} by the time limit")
-        } else {
-            String::new()
-        },
-    }
-}
-
-fn dir_bytes(p: &Path) -> u64 {
-    std::fs::read_dir(p)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok()?.metadata().ok())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-fn fresh(base: &Path, name: &str, wl: &str) -> PathBuf {
-    let d = base.join(format!("{}-{wl}", name.replace([' ', '.'], "_")));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("create bench dir");
-    d
-}
-
-const WORKLOADS: [&str; 10] = [
+/// Result rows, in table order.
+const ROWS: [&str; 12] = [
     "fillseq",
     "fillrandom",
     "fillbatch",
@@ -221,295 +174,405 @@ const WORKLOADS: [&str; 10] = [
     "seekrandom",
     "fillsync",
     "fillsync4",
+    "readwhilewriting",
+    "readwhilewriting.writer",
 ];
 
-/// Per-engine state carried between workloads.
-struct State {
-    main: Option<Box<dyn Engine>>,
-    main_dir: PathBuf,
-    bytes: u64,
-    stats: String,
+/// Phases (one child process each) and the rows they produce.
+const PHASES: [(&str, &[&str]); 8] = [
+    ("fillseq", &["fillseq"]),
+    ("fillrandom", &["fillrandom"]),
+    ("fillbatch", &["fillbatch"]),
+    ("overwrite", &["overwrite"]),
+    (
+        "reads",
+        &["readrandom", "readmissing", "readseq", "seekrandom"],
+    ),
+    (
+        "readwhilewriting",
+        &["readwhilewriting", "readwhilewriting.writer"],
+    ),
+    ("fillsync", &["fillsync"]),
+    ("fillsync4", &["fillsync4"]),
+];
+
+/// One measured loop.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    ops: u64,
+    secs: f64,
+    /// CPU time of the benchmark thread (not background threads), which
+    /// is steadier than wall time on a shared machine.
+    cpu: f64,
+    note: String,
 }
 
-fn report(name: &str, wl: &str, o: &Outcome) {
-    eprintln!(
-        "  {:<12} {:<12} {:>12.0} ops/s  ({} ops in {:.2}s, {:.2} us CPU/op) {}",
-        name,
-        wl,
-        o.rate(),
-        o.ops,
-        o.secs,
-        o.cpu * 1e6 / o.ops.max(1) as f64,
-        o.note
-    );
+impl Outcome {
+    fn rate(&self) -> f64 {
+        self.ops as f64 / self.secs.max(1e-9)
+    }
 }
 
-/// Run one workload on one engine. The read workloads use the database
-/// loaded by `fillbatch` (and changed by `overwrite`).
-fn run_workload(wl: &str, f: &Factory, st: &mut State, c: &Config, vals: &Values) -> Outcome {
-    let n = c.num;
-    let o = match wl {
-        "fillseq" => {
-            let d = fresh(&c.dir, f.name, "fillseq");
-            let e = (f.open)(&d);
-            timed(n, c.max, |i| e.put(&key(i), vals.get(i)))
-        }
-        "fillrandom" => {
-            let d = fresh(&c.dir, f.name, "fillrandom");
-            let e = (f.open)(&d);
-            let order = shuffled(n, 7);
-            timed(n, c.max, |i| e.put(&key(order[i as usize]), vals.get(i)))
-        }
-        "fillbatch" => {
-            st.main_dir = fresh(&c.dir, f.name, "main");
-            let e = (f.open)(&st.main_dir);
-            let order = shuffled(n, 11);
-            let t = Instant::now();
-            let c0 = thread_cpu();
-            let mut batch = Vec::with_capacity(1000);
-            for (j, &i) in order.iter().enumerate() {
-                batch.push((key(i).to_vec(), vals.get(j as u64).to_vec()));
-                if batch.len() == 1000 {
-                    e.put_batch(&batch);
-                    batch.clear();
-                }
-            }
-            if !batch.is_empty() {
-                e.put_batch(&batch);
-            }
-            st.main = Some(e);
-            Outcome {
-                ops: n,
-                secs: t.elapsed().as_secs_f64(),
-                cpu: thread_cpu() - c0,
-                note: String::new(),
-            }
-        }
-        "overwrite" => {
-            let e = st.main.as_ref().expect("fillbatch first");
-            let mut r = Rng(13);
-            let o = timed(n, c.max, |i| e.put(&key(r.below(n)), vals.get(i + 7)));
-            e.settle();
-            st.bytes = dir_bytes(&st.main_dir);
-            o
-        }
-        "readrandom" => {
-            let e = st.main.as_ref().expect("fillbatch first");
-            let mut r = Rng(17);
-            let mut found = 0u64;
-            let mut o = timed(c.reads, c.max, |_| found += e.get(&key(r.below(n))) as u64);
-            if found != o.ops {
-                o.note = format!("{found} of {} found!", o.ops);
-            }
-            o
-        }
-        "readmissing" => {
-            let e = st.main.as_ref().expect("fillbatch first");
-            let mut r = Rng(19);
-            let mut found = 0u64;
-            let mut o = timed(c.reads, c.max, |_| {
-                found += e.get(&missing_key(r.below(n))) as u64
-            });
-            if found != 0 {
-                o.note = format!("{found} absent keys found!");
-            }
-            o
-        }
-        "readseq" => {
-            let e = st.main.as_ref().expect("fillbatch first");
-            let t = Instant::now();
-            let c0 = thread_cpu();
-            let count = e.read_all() as u64;
-            let mut o = Outcome {
-                ops: count,
-                secs: t.elapsed().as_secs_f64(),
-                cpu: thread_cpu() - c0,
-                note: String::new(),
-            };
-            if count != n {
-                o.note = format!("scanned {count} of {n} keys!");
-            }
-            o
-        }
-        "seekrandom" => {
-            let e = st.main.as_ref().expect("fillbatch first");
-            let mut r = Rng(23);
-            let mut entries = 0u64;
-            let o = timed(c.seeks, c.max, |_| {
-                entries += e.seek_and_next(&key(r.below(n)), 100) as u64
-            });
-            st.stats = e.stats_line();
-            st.main = None;
-            let _ = std::fs::remove_dir_all(&st.main_dir);
-            o
-        }
-        "fillsync" => {
-            let d = fresh(&c.dir, f.name, "fillsync");
-            let e = (f.open)(&d);
-            timed(c.sync_ops, c.max, |i| e.put_sync(&key(i), vals.get(i)))
-        }
-        "fillsync4" => {
-            let d = fresh(&c.dir, f.name, "fillsync4");
-            let e: Arc<dyn Engine> = Arc::from((f.open)(&d));
-            let t = Instant::now();
-            let per = c.sync_ops / 4;
-            let max = c.max;
-            let handles: Vec<_> = (0..4u64)
-                .map(|w| {
-                    let e = Arc::clone(&e);
-                    std::thread::spawn(move || {
-                        let vals = Values::new();
-                        timed(per, max, |i| e.put_sync(&key(w * per + i), vals.get(i))).ops
-                    })
-                })
-                .collect();
-            let ops = handles.into_iter().map(|h| h.join().expect("writer")).sum();
-            Outcome {
-                ops,
-                secs: t.elapsed().as_secs_f64(),
-                cpu: 0.0,
-                note: String::new(),
-            }
-        }
-        other => panic!("unknown workload {other}"),
-    };
-    report(f.name, wl, &o);
-    o
+/// What the parent learns about one engine.
+#[derive(Default)]
+struct EngineResults {
+    rows: HashMap<String, Outcome>,
+    extras: HashMap<String, String>,
 }
 
 fn main() {
     let c = parse_args();
-    std::fs::create_dir_all(&c.dir).expect("bench dir");
-    let vals = Values::new();
+    if let Some((id, phase)) = &c.child {
+        workloads::child(&c, id, phase);
+        return;
+    }
+    std::fs::create_dir_all(&c.dir).expect("create the bench directory");
     let factories: Vec<Factory> = engines::all()
         .into_iter()
         .filter(|f| {
             c.engines
                 .as_ref()
-                .is_none_or(|l| l.iter().any(|n| f.name.starts_with(n.as_str())))
+                .is_none_or(|l| l.iter().any(|n| f.id == n.as_str()))
         })
         .collect();
-    // Workload by workload, every engine in turn, so that engines meet the
-    // same machine conditions (this machine is shared).
-    let mut states: Vec<State> = factories
-        .iter()
-        .map(|_| State {
-            main: None,
-            main_dir: PathBuf::new(),
-            bytes: 0,
-            stats: String::new(),
-        })
-        .collect();
-    let mut outcomes: Vec<Vec<Outcome>> = factories.iter().map(|_| Vec::new()).collect();
-    for wl in WORKLOADS {
-        let needed = c.wants(wl)
-            || (matches!(wl, "fillbatch") && WORKLOADS[3..8].iter().any(|w| c.wants(w)));
-        for (i, f) in factories.iter().enumerate() {
-            let o = if needed {
-                run_workload(wl, f, &mut states[i], &c, &vals)
-            } else {
-                Outcome {
-                    ops: 0,
-                    secs: 0.0,
-                    cpu: 0.0,
-                    note: "skipped".into(),
+    if factories.is_empty() {
+        usage("no engine selected (compiled in: see --features)");
+    }
+    let mut results: Vec<EngineResults> = factories.iter().map(|_| Default::default()).collect();
+    let mut loads = vec![format!("start {}", procfs::loadavg())];
+    let phases: Vec<(&str, &[&str])> = if c.writeamp {
+        vec![("writeamp", &["writeamp"][..])]
+    } else {
+        PHASES
+            .iter()
+            .copied()
+            .filter(|(p, rows)| {
+                rows.iter()
+                    .any(|r| c.wants(r.split('.').next().unwrap_or(r)))
+                    || (*p == "fillbatch"
+                        && ["overwrite", "readrandom", "readmissing", "readseq"]
+                            .iter()
+                            .chain(&["seekrandom", "readwhilewriting"])
+                            .any(|w| c.wants(w)))
+            })
+            .collect()
+    };
+    for (phase, _) in &phases {
+        if *phase == "reads" && c.drop_caches {
+            drop_page_cache();
+        }
+        for (f, r) in factories.iter().zip(results.iter_mut()) {
+            run_child(&c, f, phase, r);
+            let main = c.dir.join(format!("{}-main", f.id));
+            match *phase {
+                "fillbatch" => {
+                    let b = procfs::dir_bytes(&main);
+                    r.extras.insert("disk.load".into(), b.to_string());
                 }
-            };
-            outcomes[i].push(o);
+                "overwrite" => {
+                    let b = procfs::dir_bytes(&main);
+                    r.extras.insert("disk.overwrite".into(), b.to_string());
+                }
+                _ => {}
+            }
+        }
+        loads.push(format!("after {phase} {}", procfs::loadavg()));
+    }
+    for f in &factories {
+        let _ = std::fs::remove_dir_all(c.dir.join(format!("{}-main", f.id)));
+    }
+    if c.writeamp {
+        print_writeamp(&c, &factories, &results, &loads);
+    } else {
+        print_tables(&c, &factories, &results, &loads);
+    }
+}
+
+/// Empty the OS page cache (root only), so that the read phase starts cold.
+fn drop_page_cache() {
+    let _ = Command::new("sync").status();
+    match std::fs::write("/proc/sys/vm/drop_caches", "3") {
+        Ok(()) => eprintln!("dropped the OS page cache before the read phase"),
+        Err(e) => {
+            eprintln!("could not drop the page cache ({e}); reads start with a warm OS cache")
         }
     }
-    let results: Vec<(Vec<Outcome>, u64, String)> = outcomes
-        .into_iter()
-        .zip(states)
-        .map(|(o, s)| (o, s.bytes, s.stats))
-        .collect();
+}
+
+/// Run one phase of one engine in a child process and collect its lines.
+fn run_child(c: &Config, f: &Factory, phase: &str, r: &mut EngineResults) {
+    let exe = std::env::current_exe().expect("own executable");
+    let mut child = Command::new(exe)
+        .args(&c.raw)
+        .args(["--child", f.id, "--phase", phase])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start a child process");
+    let out = child.stdout.take().expect("child stdout");
+    for line in BufReader::new(out).lines() {
+        let Ok(line) = line else { break };
+        let parts: Vec<&str> = line.split('\t').collect();
+        match parts.as_slice() {
+            ["@R", wl, ops, secs, cpu, note] => {
+                let o = Outcome {
+                    ops: ops.parse().unwrap_or(0),
+                    secs: secs.parse().unwrap_or(0.0),
+                    cpu: cpu.parse().unwrap_or(0.0),
+                    note: note.to_string(),
+                };
+                r.rows.insert(wl.to_string(), o);
+            }
+            ["@X", name, value] => {
+                r.extras.insert(name.to_string(), value.to_string());
+            }
+            _ => println!("{line}"),
+        }
+    }
+    let status = child.wait().expect("wait for the child");
+    if !status.success() {
+        eprintln!("!! {} {phase}: child failed ({status})", f.name);
+        r.extras
+            .insert(format!("failed.{phase}"), status.to_string());
+    }
+}
+
+fn print_header(factories: &[Factory], extra: &[String]) {
+    print!("| workload |");
+    for f in factories {
+        print!(" {} |", f.name);
+    }
+    for e in extra {
+        print!(" {e} |");
+    }
+    println!();
+    print!("|---|");
+    for _ in 0..factories.len() + extra.len() {
+        print!("---:|");
+    }
+    println!();
+}
+
+fn print_tables(c: &Config, factories: &[Factory], results: &[EngineResults], loads: &[String]) {
     println!(
-        "\n{} keys of 16 bytes, 100-byte values; {} reads, {} seeks (+100 next), {} sync writes; time limit {} s per workload\n",
+        "\n{} keys of 16 bytes, 100-byte values; {} reads, {} seeks (+100 next), {} sync writes; \
+         time limit {} s per workload\n",
         c.num,
         c.reads,
         c.seeks,
         c.sync_ops,
         c.max.as_secs()
     );
-    print!("| workload |");
-    for f in &factories {
-        print!(" {} |", f.name);
-    }
-    if factories.len() > 1 {
-        print!(" {} / {} |", factories[0].name, factories[1].name);
-    }
-    println!();
-    print!("|---|");
-    for _ in 0..factories.len() + usize::from(factories.len() > 1) {
-        print!("---:|");
-    }
-    println!();
-    for (w, wl) in WORKLOADS.iter().enumerate() {
-        print!("| {wl} |");
-        for (o, _, _) in &results {
-            let r = &o[w];
-            let star = if r.note.is_empty() { "" } else { " *" };
-            print!(" {}{star} |", fmt_num(r.rate()));
-        }
-        if results.len() > 1 {
-            print!(
-                " {:.2}x |",
-                results[0].0[w].rate() / results[1].0[w].rate().max(1e-9)
-            );
+    println!("Operations per second (`*`: stopped by the time limit, see notes):\n");
+    print_header(factories, &[]);
+    for row in ROWS {
+        print!("| {row} |");
+        for r in results {
+            match r.rows.get(row) {
+                Some(o) => {
+                    let star = if o.note.is_empty() { "" } else { " *" };
+                    print!(" {}{star} |", fmt_num(o.rate()));
+                }
+                None => print!(" - |"),
+            }
         }
         println!();
+    }
+    if factories.len() > 1 {
+        println!("\nOur engine's rate over each peer's (above 1: the engine is faster):\n");
+        let names: Vec<&Factory> = factories[1..].iter().collect();
+        print!("| workload |");
+        for f in &names {
+            print!(" engine / {} |", f.name);
+        }
+        println!();
+        print!("|---|");
+        for _ in &names {
+            print!("---:|");
+        }
+        println!();
+        for row in ROWS {
+            let Some(ours) = results[0].rows.get(row) else {
+                continue;
+            };
+            print!("| {row} |");
+            for r in &results[1..] {
+                match r.rows.get(row) {
+                    Some(o) if o.ops > 0 => print!(" {:.2}x |", ours.rate() / o.rate()),
+                    _ => print!(" - |"),
+                }
+            }
+            println!();
+        }
+    }
+    println!(
+        "\nCPU time of the benchmark thread per operation, in microseconds (background \
+         threads not included):\n"
+    );
+    print_header(factories, &[]);
+    for row in ROWS {
+        if row.starts_with("fillsync4") || row.starts_with("readwhilewriting") {
+            continue;
+        }
+        print!("| {row} |");
+        for r in results {
+            match r.rows.get(row) {
+                Some(o) => print!(" {:.2} |", o.cpu * 1e6 / o.ops.max(1) as f64),
+                None => print!(" - |"),
+            }
+        }
+        println!();
+    }
+    println!("\nDisk and writes:\n");
+    print_header(factories, &[]);
+    let user = |phase: &str, r: &EngineResults| {
+        r.rows
+            .get(phase)
+            .map(|o| o.ops * (data::KEY_LEN + data::VALUE_LEN) as u64)
+            .unwrap_or(0)
+    };
+    let extra_row = |label: &str, f: &dyn Fn(&EngineResults) -> String| {
+        print!("| {label} |");
+        for r in results {
+            print!(" {} |", f(r));
+        }
+        println!();
+    };
+    let bytes = |key: &'static str| {
+        move |r: &EngineResults| {
+            r.extras
+                .get(key)
+                .and_then(|v| v.parse::<f64>().ok())
+                .map_or("-".to_string(), fmt_num)
+        }
+    };
+    extra_row("bytes on disk after fillbatch (load)", &bytes("disk.load"));
+    extra_row("bytes on disk after overwrite", &bytes("disk.overwrite"));
+    for phase in ["fillrandom", "fillbatch", "overwrite"] {
+        extra_row(
+            &format!("{phase}: process write_bytes / user bytes"),
+            &|r: &EngineResults| {
+                let w = r.extras.get(&format!("io.{phase}.write_bytes"));
+                match (w.and_then(|w| w.parse::<f64>().ok()), user(phase, r)) {
+                    (Some(w), u) if u > 0 => format!("{:.2}", w / u as f64),
+                    _ => "-".into(),
+                }
+            },
+        );
+        extra_row(
+            &format!("{phase}: write amplification the engine reports"),
+            &|r: &EngineResults| {
+                r.extras
+                    .get(&format!("wa.{phase}"))
+                    .cloned()
+                    .unwrap_or_else(|| "n/a".into())
+            },
+        );
     }
     println!();
     println!(
-        "CPU time of the benchmark thread per operation, in microseconds (steadier than wall time on a shared machine; background flush/compaction threads not included):"
+        "User bytes = operations completed x 116 (16-byte key + 100-byte value). write_bytes is \
+         /proc/self/io of the engine's own process over the whole phase (open to close): bytes \
+         of page-cache pages it dirtied, i.e. what goes to the device, for every engine alike.\n"
     );
-    println!();
-    print!("| workload |");
-    for f in &factories {
-        print!(" {} |", f.name);
-    }
-    println!();
-    print!("|---|");
-    for _ in 0..factories.len() {
-        print!("---:|");
-    }
-    println!();
-    for (w, wl) in WORKLOADS.iter().enumerate() {
-        if *wl == "fillsync4" {
-            continue;
+    for (f, r) in factories.iter().zip(results) {
+        println!("- {}: {}", f.name, f.settings);
+        let mut keys: Vec<&String> = r.extras.keys().collect();
+        keys.sort();
+        for k in keys {
+            if k.starts_with("stats.") || k.starts_with("failed.") || k.starts_with("note.") {
+                println!("  - {k}: {}", r.extras[k]);
+            }
         }
-        print!("| {wl} |");
-        for (o, _, _) in &results {
-            let r = &o[w];
-            print!(" {:.2} |", r.cpu * 1e6 / r.ops.max(1) as f64);
-        }
-        println!();
-    }
-    println!();
-    print!("| bytes on disk after fillbatch + overwrite |");
-    for (_, b, _) in &results {
-        print!(" {} |", fmt_num(*b as f64));
-    }
-    println!();
-    println!();
-    for (f, (o, _, s)) in factories.iter().zip(&results) {
-        println!("- {}: {}", f.name, f.durability);
-        if !s.is_empty() {
-            println!("  - {s}");
-        }
-        for (w, r) in o.iter().enumerate() {
-            if !r.note.is_empty() {
-                println!("  - * {}: {}", WORKLOADS[w], r.note);
+        for row in ROWS {
+            if let Some(o) = r.rows.get(row)
+                && !o.note.is_empty()
+            {
+                println!("  - * {row}: {}", o.note);
             }
         }
     }
+    println!("\nLoad average (1, 5, 15 min): {}", loads.join("; "));
 }
 
-fn fmt_num(x: f64) -> String {
+fn print_writeamp(c: &Config, factories: &[Factory], results: &[EngineResults], loads: &[String]) {
+    println!(
+        "\nWrite amplification: {} keys in random order, batches of {}, 16-byte keys and \
+         100-byte values (user bytes = keys x 116)\n",
+        c.num, c.wa_batch
+    );
+    print_header(factories, &[]);
+    let row = |label: &str, f: &dyn Fn(&EngineResults) -> String| {
+        print!("| {label} |");
+        for r in results {
+            print!(" {} |", f(r));
+        }
+        println!();
+    };
+    let get = |r: &EngineResults, k: &str| r.extras.get(k).and_then(|v| v.parse::<f64>().ok());
+    let user = |r: &EngineResults| {
+        r.rows.get("writeamp").map_or(0.0, |o| {
+            (o.ops * (data::KEY_LEN + data::VALUE_LEN) as u64) as f64
+        })
+    };
+    row("keys written per second", &|r: &EngineResults| {
+        r.rows.get("writeamp").map_or("-".into(), |o| {
+            let star = if o.note.is_empty() { "" } else { " *" };
+            format!("{}{star}", fmt_num(o.rate()))
+        })
+    });
+    row("user bytes", &|r: &EngineResults| fmt_num(user(r)));
+    row("process write_bytes", &|r: &EngineResults| {
+        get(r, "io.writeamp.write_bytes").map_or("-".into(), fmt_num)
+    });
+    row(
+        "write amplification (write_bytes / user bytes)",
+        &|r: &EngineResults| match get(r, "io.writeamp.write_bytes") {
+            Some(w) if user(r) > 0.0 => format!("{:.2}", w / user(r)),
+            _ => "-".into(),
+        },
+    );
+    row(
+        "process wchar / user bytes",
+        &|r: &EngineResults| match get(r, "io.writeamp.wchar") {
+            Some(w) if user(r) > 0.0 => format!("{:.2}", w / user(r)),
+            _ => "-".into(),
+        },
+    );
+    row(
+        "write amplification the engine reports",
+        &|r: &EngineResults| {
+            r.extras
+                .get("wa.writeamp")
+                .cloned()
+                .unwrap_or_else(|| "n/a".into())
+        },
+    );
+    row("bytes on disk at the end", &|r: &EngineResults| {
+        get(r, "disk.writeamp").map_or("-".into(), fmt_num)
+    });
+    println!();
+    for (f, r) in factories.iter().zip(results) {
+        println!("- {}: {}", f.name, f.settings);
+        for (k, v) in &r.extras {
+            if k.starts_with("stats.") || k.starts_with("failed.") {
+                println!("  - {k}: {v}");
+            }
+        }
+        if let Some(o) = r.rows.get("writeamp")
+            && !o.note.is_empty()
+        {
+            println!("  - * {}", o.note);
+        }
+    }
+    println!("\nLoad average (1, 5, 15 min): {}", loads.join("; "));
+}
+
+/// `1234567.8` as `1,234,568`.
+pub fn fmt_num(x: f64) -> String {
     let s = format!("{:.0}", x);
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && ch != '-' && (s.len() - i) % 3 == 0 && !out.ends_with('-') {
             out.push(',');
         }
         out.push(ch);

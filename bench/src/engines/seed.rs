@@ -6,7 +6,7 @@ use std::path::Path;
 
 use lsm_db::{Batch, Lsm, LsmConfig};
 
-use super::{Engine, Factory};
+use super::{CACHE_BYTES, Engine, Factory};
 
 struct Seed {
     db: Lsm,
@@ -14,12 +14,14 @@ struct Seed {
 
 pub fn factory() -> Factory {
     Factory {
+        id: "lsm-db",
         name: "lsm-db 1.1",
-        durability: "WAL on, fsync on every write (not configurable)",
+        settings: "64 MiB memtable and block cache, bloom on; WAL fsyncs on every write \
+                   (not configurable), so fillseq/fillrandom/overwrite are fsync-bound",
         open: |dir: &Path| {
             let cfg = LsmConfig::new()
-                .memtable_capacity(64 << 20)
-                .block_cache_capacity(64 << 20);
+                .memtable_capacity(CACHE_BYTES)
+                .block_cache_capacity(CACHE_BYTES);
             Box::new(Seed {
                 db: Lsm::open_with(dir, cfg).expect("open lsm-db"),
             })
@@ -36,10 +38,10 @@ impl Engine for Seed {
         self.db.put(key, value).expect("put");
     }
 
-    fn put_batch(&self, entries: &[(Vec<u8>, Vec<u8>)]) {
+    fn put_batch(&self, entries: &[(&[u8], &[u8])]) {
         let mut b = Batch::new();
         for (k, v) in entries {
-            b.put(k, v);
+            b.put(*k, *v);
         }
         self.db.write(b).expect("batch");
     }
@@ -55,6 +57,4 @@ impl Engine for Seed {
     fn read_all(&self) -> usize {
         self.db.scan(..).expect("scan").count()
     }
-
-    fn settle(&self) {}
 }
