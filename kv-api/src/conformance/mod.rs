@@ -31,6 +31,7 @@ mod concurrency;
 mod model;
 mod rng;
 mod txn;
+mod txn_model;
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -41,6 +42,7 @@ pub use basic::*;
 pub use concurrency::*;
 pub use model::*;
 pub use txn::*;
+pub use txn_model::*;
 
 use crate::{Direction, Entry, KeyRange, KvRead, KvStore, collect_entries};
 
@@ -104,6 +106,7 @@ macro_rules! conformance_suite {
             transaction_read_your_writes,
             transaction_conflicts_first_committer_wins,
             transaction_rollback_and_drop_discard,
+            model_based_transactions,
             concurrent_transfers_keep_total,
             model_based_random_operations,
             close_makes_handles_fail,
@@ -141,6 +144,7 @@ pub fn run_all(f: Factory) {
     transaction_read_your_writes(f);
     transaction_conflicts_first_committer_wins(f);
     transaction_rollback_and_drop_discard(f);
+    model_based_transactions(f);
     concurrent_transfers_keep_total(f);
     model_based_random_operations(f);
     close_makes_handles_fail(f);

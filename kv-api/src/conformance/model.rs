@@ -9,18 +9,18 @@ use super::rng::Rng;
 use super::{Factory, model_scan, scan, show};
 use crate::{Direction, KeyRange, KvRead, Snapshot, WriteBatch, WriteOptions};
 
-type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+pub(super) type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
 /// Bytes that keys are built from: few enough that keys collide, including
 /// the extremes of the byte order.
 const ALPHABET: [u8; 6] = [0x00, 0x01, b'a', b'b', 0xfe, 0xff];
 
-fn random_key(rng: &mut Rng) -> Vec<u8> {
+pub(super) fn random_key(rng: &mut Rng) -> Vec<u8> {
     let len = rng.below(5) as usize;
     (0..len).map(|_| *rng.pick(&ALPHABET)).collect()
 }
 
-fn random_value(rng: &mut Rng) -> Vec<u8> {
+pub(super) fn random_value(rng: &mut Rng) -> Vec<u8> {
     let len = if rng.chance(3) {
         2000 + rng.below(3000)
     } else {
@@ -38,11 +38,11 @@ fn random_bound(rng: &mut Rng) -> Bound<Vec<u8>> {
     }
 }
 
-fn apply_delete_range(model: &mut Model, start: &[u8], end: &[u8]) {
+pub(super) fn apply_delete_range(model: &mut Model, start: &[u8], end: &[u8]) {
     model.retain(|k, _| !(k.as_slice() >= start && k.as_slice() < end));
 }
 
-fn check_read(r: &dyn KvRead, model: &Model, rng: &mut Rng, ctx: &str) {
+pub(super) fn check_read(r: &dyn KvRead, model: &Model, rng: &mut Rng, ctx: &str) {
     for _ in 0..3 {
         let k = random_key(rng);
         assert_eq!(
