@@ -56,21 +56,35 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
         .iter()
         .filter_map(|n| files::parse(n).map(|k| (n.clone(), k)))
         .collect();
-    let rec = match manifest::read_current(&*fs, dir)? {
+    let current = manifest::read_current(&*fs, dir)?;
+    let had_manifest = current.is_some();
+    let rec = match current {
         Some(name) => {
             let path = dir.join(name);
             let rec = manifest::replay(&*fs, &path)?;
-            if let Some(at) = rec.torn_tail {
-                // An edit is used (its logs deleted) only after it was
-                // fsynced whole; if the log it would retire is gone, the cut
-                // record had been used, and this is damage, not a crash.
-                if !fs.exists(&files::log_path(dir, rec.log_number)) {
-                    return Err(Error::corruption(
-                        &path,
-                        at,
-                        "manifest ends in a cut record that was already in use (the log it retired is gone)",
-                    ));
-                }
+            // Every edit names the oldest log still holding unflushed
+            // writes, and logs are deleted only after an edit retiring them
+            // was fsynced whole. So the log named by the last edit read
+            // must exist: if it is gone, later edits (which retired it)
+            // were lost, whether cut mid-record or exactly at a record
+            // boundary, and opening would silently drop the tables they
+            // added.
+            let named = files::log_path(dir, rec.log_number);
+            if rec.log_number > 0 && !fs.exists(&named) {
+                let at = rec.torn_tail.unwrap_or(rec.size);
+                return Err(Error::corruption(
+                    &path,
+                    at,
+                    format!(
+                        "the manifest's last edit names log {} as the oldest unflushed one, but it is gone: \
+                         later edits (which retired it) are missing, so the manifest lost records \
+                         (cut short or damaged); the tables those edits added would be lost. \
+                         Restore the database directory from a backup",
+                        named
+                            .file_name()
+                            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+                    ),
+                ));
             }
             rec
         }
@@ -143,6 +157,14 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
     logs.sort_unstable();
     let mut mem = Memtable::new(0, opts.write_buffer_size);
     let mut new_files = Vec::new();
+    // Sequence numbers run without a gap from one batch to the next, across
+    // logs, starting right after the manifest's last sequence: a log older
+    // than the newest is complete (it is fsynced before the next one is
+    // started), so a gap means records were lost from it (a cut exactly at
+    // a record boundary, or an emptied file), which no crash can cause.
+    let mut expect_seq = had_manifest.then(|| rec.last_sequence + 1);
+    // The log whose records precede the next one read (for the error).
+    let mut prev_log: Option<(std::path::PathBuf, u64)> = None;
     for (i, &n) in logs.iter().enumerate() {
         let path = files::log_path(dir, n);
         let data = fs
@@ -152,8 +174,28 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
         loop {
             match r.next_record() {
                 Ok(Some((off, payload))) => {
-                    let (_, ops) =
+                    let (first, ops) =
                         batch::decode(payload).map_err(|d| Error::corruption(&path, off, d))?;
+                    if let Some(want) = expect_seq {
+                        if first != want {
+                            let (blame, at) = match &prev_log {
+                                Some((p, end)) if off == 0 => (p.clone(), *end),
+                                _ => (path.clone(), off),
+                            };
+                            return Err(Error::corruption(
+                                blame,
+                                at,
+                                format!(
+                                    "write-ahead log records are missing: the batch at offset {off} of {} \
+                                     starts at sequence {first}, expected {want} \
+                                     (an older log was cut short or emptied); \
+                                     committed writes would be lost. Restore the log from a backup",
+                                    path.display()
+                                ),
+                            ));
+                        }
+                    }
+                    expect_seq = Some(first + ops.len() as u64);
                     for op in ops {
                         if op.kind == Kind::RangeDelete && op.key >= op.value {
                             continue;
@@ -181,10 +223,19 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
                         Counters::add(&stats.torn_tail_bytes, data.len() as u64 - bad.offset);
                         break;
                     }
-                    return Err(Error::corruption(&path, bad.offset, bad.detail));
+                    let detail = if last {
+                        bad.detail
+                    } else {
+                        format!(
+                            "{} in a log older than the newest (older logs are complete, so this is damage, not a torn write)",
+                            bad.detail
+                        )
+                    };
+                    return Err(Error::corruption(&path, bad.offset, detail));
                 }
             }
         }
+        prev_log = Some((path, data.len() as u64));
     }
     if !mem.is_empty() {
         let number = alloc();

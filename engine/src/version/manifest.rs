@@ -35,6 +35,8 @@ pub struct Recovered {
     pub last_sequence: u64,
     /// Offset of a record cut short at the end of the file, if any.
     pub torn_tail: Option<u64>,
+    /// Bytes of the manifest file.
+    pub size: u64,
 }
 
 /// Read `CURRENT`: the manifest file name it points to, or `None` when it
@@ -65,7 +67,10 @@ pub fn replay(fs: &dyn FileSystem, path: &Path) -> Result<Recovered> {
         }
     })?;
     let mut r = RecordReader::new(&data);
-    let mut out = Recovered::default();
+    let mut out = Recovered {
+        size: data.len() as u64,
+        ..Recovered::default()
+    };
     let mut first = true;
     loop {
         let (offset, payload) = match r.next_record() {
