@@ -97,6 +97,24 @@ pub fn kind_byte(ikey: &[u8]) -> u8 {
     trailer_of(ikey) as u8
 }
 
+/// The trailer of an exclusive upper bound: no real entry carries it.
+pub const RANGE_END_TRAILER: u64 = (MAX_SEQUENCE << 8) | Kind::RangeDelete as u64;
+
+/// The internal key that bounds a range ending before user key `end`
+/// (exclusive): `(end, MAX_SEQUENCE, RangeDelete)` sorts before every real
+/// version of `end`, so a table whose largest key is this bound does not
+/// hold `end`. Used as a table's largest key when a range tombstone
+/// `[start, end)` reaches past its last point entry.
+pub fn range_end_bound(end: &[u8]) -> Vec<u8> {
+    encode(end, MAX_SEQUENCE, Kind::RangeDelete)
+}
+
+/// True when `ikey` is an exclusive bound made by [`range_end_bound`].
+#[inline]
+pub fn is_range_end_bound(ikey: &[u8]) -> bool {
+    ikey.len() >= TRAILER_LEN && trailer_of(ikey) == RANGE_END_TRAILER
+}
+
 /// Compare two internal keys: user key ascending, then trailer descending.
 #[inline]
 pub fn compare(a: &[u8], b: &[u8]) -> Ordering {

@@ -14,6 +14,8 @@
 //!   ├── memtable/  skip-list memtable and its iterator
 //!   ├── sstable/   blocks, bloom filter, table builder and reader
 //!   ├── version/   version edits, manifest, the set of live tables
+//!   ├── compaction/ leveled compaction: picking (scores, trivial moves),
+//!   │              the merge job (snapshot stripes, tombstone drops)
 //!   ├── iter/      merging iterator, the user-facing DB iterator
 //!   ├── cache/     sharded LRU: block cache and table cache
 //!   ├── fs/        the file-system trait, the OS one and a fault injector
@@ -54,6 +56,7 @@
 
 pub mod cache;
 pub mod coding;
+pub mod compaction;
 mod db;
 pub mod fs;
 pub mod hash;
@@ -71,3 +74,4 @@ pub use db::Db;
 pub use db::files;
 pub use options::Options;
 pub use sstable::Compression;
+pub use stats::{EngineStats, LevelStats};

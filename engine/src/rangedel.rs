@@ -109,6 +109,27 @@ impl Fragments {
         f.seqs.iter().copied().find(|&s| s <= snap).unwrap_or(0)
     }
 
+    /// True when a tombstone covering `key` has a sequence in
+    /// `(above, upto]` (a newer delete of the key within one snapshot
+    /// stripe).
+    pub fn covers_between(&self, key: &[u8], above: u64, upto: u64) -> bool {
+        if self.frags.is_empty() {
+            return false;
+        }
+        let i = self.frags.partition_point(|f| f.start.as_slice() <= key);
+        let Some(f) = i.checked_sub(1).map(|j| &self.frags[j]) else {
+            return false;
+        };
+        key < f.end.as_slice() && f.seqs.iter().any(|&s| s > above && s <= upto)
+    }
+
+    /// The fragments: `(start, end, sequences newest first)`, by start.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8], &[u64])> + '_ {
+        self.frags
+            .iter()
+            .map(|f| (f.start.as_slice(), f.end.as_slice(), f.seqs.as_slice()))
+    }
+
     /// Every (fragment, sequence) pair as a tombstone, ordered by start then
     /// sequence descending: an equivalent tombstone set, for writing tables.
     pub fn tombstones(&self) -> impl Iterator<Item = Tombstone> + '_ {

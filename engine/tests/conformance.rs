@@ -30,10 +30,26 @@ mod default_options {
 mod lz4_small_blocks {
     use super::*;
     kv_api::conformance_suite!(|| {
-        let mut o = engine::Options::with_write_buffer(16 * 1024);
-        o.compression = engine::Compression::Lz4;
+        let mut o =
+            engine::Options::with_write_buffer(16 * 1024).compression(engine::Compression::Lz4);
         o.block_size = 512;
         o.bloom_bits_per_key = 0;
+        open(o)
+    });
+}
+
+mod tiny_levels_compacting {
+    use super::*;
+    // Levels of a few KiB: the suite's data crosses flushes, trivial moves
+    // and multi-level compactions, with zstd below L1.
+    kv_api::conformance_suite!(|| {
+        let mut o = engine::Options::with_write_buffer(4 * 1024).tiny_levels();
+        o.compression_per_level = vec![
+            engine::Compression::None,
+            engine::Compression::Lz4,
+            engine::Compression::Zstd,
+        ];
+        o.block_size = 256;
         open(o)
     });
 }

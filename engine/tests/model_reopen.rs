@@ -39,7 +39,29 @@ fn del_range(model: &mut Model, a: &[u8], b: &[u8]) {
     model.retain(|k, _| !(k.as_slice() >= a && k.as_slice() < b));
 }
 
-fn run(seed: u64, steps: usize) {
+/// Compaction work seen by one run, summed over its reopens.
+#[derive(Default, Debug)]
+struct Seen {
+    compactions: u64,
+    trivial_moves: u64,
+    deep_levels: u64,
+    dropped_tombstones: u64,
+}
+
+impl Seen {
+    fn add(&mut self, db: &Db) {
+        let s = db.engine_stats();
+        self.compactions += s.compactions - s.trivial_moves.min(s.compactions);
+        self.trivial_moves += s.trivial_moves;
+        self.deep_levels = self
+            .deep_levels
+            .max(s.levels.iter().rposition(|l| l.files > 0).unwrap_or(0) as u64);
+        self.dropped_tombstones += s.dropped_tombstones + s.dropped_range_tombstones;
+    }
+}
+
+fn run(seed: u64, steps: usize) -> Seen {
+    let mut seen = Seen::default();
     let mut rng = Rng::new(seed);
     let mut fs = Arc::new(FaultFs::new());
     let dir = Path::new("/model");
@@ -114,6 +136,7 @@ fn run(seed: u64, steps: usize) {
             84..=87 => {
                 // Clean reopen.
                 snaps.clear();
+                seen.add(&db);
                 db.close().unwrap();
                 drop(db);
                 db = Db::open(dir, opts(&fs)).unwrap();
@@ -122,6 +145,7 @@ fn run(seed: u64, steps: usize) {
             88..=90 => {
                 // Power cut: only what was made durable survives.
                 snaps.clear();
+                seen.add(&db);
                 let rebooted = Arc::new(fs.crash());
                 drop(db);
                 fs = rebooted;
@@ -169,9 +193,11 @@ fn run(seed: u64, steps: usize) {
     }
     assert_matches(&db, &model, &format!("seed {seed} end"));
     snaps.clear();
+    seen.add(&db);
     db.close().unwrap();
     let db = Db::open(dir, opts(&fs)).unwrap();
     assert_matches(&db, &model, &format!("seed {seed} after final reopen"));
+    seen
 }
 
 #[test]
@@ -180,7 +206,17 @@ fn random_operations_with_reopens_and_power_cuts_match_a_model() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(6);
+    let mut total = Seen::default();
     for seed in 1..=seeds {
-        run(seed, 600);
+        let s = run(seed, 600);
+        total.compactions += s.compactions;
+        total.trivial_moves += s.trivial_moves;
+        total.deep_levels = total.deep_levels.max(s.deep_levels);
+        total.dropped_tombstones += s.dropped_tombstones;
     }
+    eprintln!("compaction work over {seeds} seeds: {total:?}");
+    // The test is only worth something if compactions of every kind ran.
+    assert!(total.compactions > 10, "{total:?}");
+    assert!(total.trivial_moves > 0, "{total:?}");
+    assert!(total.deep_levels >= 2, "{total:?}");
 }

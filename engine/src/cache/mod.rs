@@ -19,6 +19,23 @@ use crate::sstable::block::Block;
 use crate::sstable::table::Table;
 use lru::Lru;
 
+/// Counters of table reads, kept beside the block cache because every open
+/// table shares it.
+#[derive(Default, Debug)]
+pub struct ReadStats {
+    /// Bytes of data blocks read from table files by gets and iterators
+    /// (cache misses).
+    pub bytes_read: AtomicU64,
+    /// Bytes of data blocks read from table files by compactions.
+    pub compaction_bytes_read: AtomicU64,
+    /// Point reads a bloom filter answered "not here" (a block read saved).
+    pub bloom_useful: AtomicU64,
+    /// Point reads the filter let through that found no entry in the table.
+    pub bloom_false_positive: AtomicU64,
+    /// Point reads the filter let through that found an entry.
+    pub bloom_true_positive: AtomicU64,
+}
+
 /// Data blocks keyed by (table file number, block offset).
 pub struct BlockCache {
     lru: Lru<(u64, u64), Arc<Block>>,
@@ -26,6 +43,8 @@ pub struct BlockCache {
     pub hits: AtomicU64,
     /// Lookups that had to read the file.
     pub misses: AtomicU64,
+    /// Table read counters.
+    pub reads: ReadStats,
 }
 
 impl BlockCache {
@@ -35,7 +54,13 @@ impl BlockCache {
             lru: Lru::new(bytes, 16),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            reads: ReadStats::default(),
         }
+    }
+
+    /// A cached block, without counting a hit or miss (compactions).
+    pub fn peek(&self, file: u64, offset: u64) -> Option<Arc<Block>> {
+        self.lru.get(&(file, offset))
     }
 
     /// A cached block.

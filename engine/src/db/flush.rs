@@ -9,9 +9,9 @@
 //! statistics and to `flush()` callers; a failed manifest write poisons the
 //! handle (the manifest's state is then unknown).
 //!
-//! This is where compaction (issue 4) plugs in: the same thread (or a pool)
-//! will pick compactions after flushes, install their edits the same way,
-//! and consult the same snapshot list.
+//! After each flush the compaction threads are woken (see
+//! [`compact`](super::compact)): they install their edits through the same
+//! manifest lock and consult the same snapshot list.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -49,7 +49,7 @@ pub(crate) fn write_table(
     let file = fs
         .create(&path)
         .map_err(|e| Error::io("create table", &path, e))?;
-    let mut b = TableBuilder::new(file, path.clone(), opts.table_options());
+    let mut b = TableBuilder::new(file, path.clone(), opts.table_options(0));
     let mut ikey = Vec::new();
     let mut prev_user: Vec<u8> = Vec::new();
     let mut prev_seq = 0u64;
@@ -118,6 +118,9 @@ pub(crate) fn run(inner: Arc<Inner>) {
                 Ok(()) => bg.error = None,
                 Err(e) => {
                     Counters::add(&inner.stats.flush_errors, 1);
+                    inner.events.error(&format!(
+                        "flush of a memtable failed (retry in 200 ms): {e}"
+                    ));
                     bg.error = Some(e);
                 }
             }
@@ -169,7 +172,7 @@ fn flush_one(inner: &Arc<Inner>, imm: &Arc<Memtable>) -> Result<()> {
         inner.poison(&e);
         return Err(e);
     }
-    {
+    let version = {
         let mut sv = inner.sv.write();
         let version = Arc::new(sv.version.apply(&edit));
         let imms = sv
@@ -181,11 +184,16 @@ fn flush_one(inner: &Arc<Inner>, imm: &Arc<Memtable>) -> Result<()> {
         *sv = Arc::new(SuperVersion {
             mem: Arc::clone(&sv.mem),
             imms,
-            version,
+            version: Arc::clone(&version),
         });
-    }
+        version
+    };
+    super::compact::maybe_rollover(inner, &mut manifest, &version);
     drop(manifest);
+    drop(version);
     Counters::add(&inner.stats.flushes, 1);
+    // A new L0 table: a compaction may be due.
+    inner.compact_cv.notify_all();
     // Logs older than the oldest unflushed memtable are no longer needed.
     if let Ok(names) = inner.fs.list(&inner.dir) {
         for name in names {

@@ -25,6 +25,8 @@
 //! by the commit leader) → `sv` (briefly, to swap) ; `manifest` is held by a
 //! flush while it appends and installs; `snapshots` alone.
 
+mod compact;
+pub mod events;
 pub mod files;
 mod flush;
 mod open;
@@ -48,8 +50,9 @@ use crate::cache::TableCache;
 use crate::fs::{FileLock, FileSystem};
 use crate::memtable::Memtable;
 use crate::options::Options;
-use crate::stats::Counters;
+use crate::stats::{Counters, EngineStats, LevelStats};
 use crate::version::Version;
+use crate::version::edit::FileMeta;
 use crate::version::manifest::ManifestWriter;
 use crate::wal::LogWriter;
 
@@ -98,6 +101,17 @@ pub(crate) struct Inner {
     pub stats: Counters,
     pub lock: Mutex<Option<Box<dyn FileLock>>>,
     pub thread: Mutex<Option<JoinHandle<()>>>,
+    /// Compaction threads' shared state (see `compact`).
+    pub compaction: Mutex<compact::CompactionState>,
+    /// Wakes compaction threads (new tables, finished compactions) and
+    /// writers waiting at the L0 stop trigger.
+    pub compact_cv: Condvar,
+    pub compactors: Mutex<Vec<JoinHandle<()>>>,
+    /// Tables replaced by compactions, removed once unreferenced.
+    pub obsolete: Mutex<Vec<Arc<FileMeta>>>,
+    /// Set at close: running compactions stop early.
+    pub closing: AtomicBool,
+    pub events: events::EventLog,
 }
 
 impl Inner {
@@ -174,6 +188,7 @@ impl Inner {
                 let _ = h.join();
             }
         }
+        compact::shutdown(self);
         // Wake writers still queued; they see `closed`.
         self.queue_cv.notify_all();
         self.lock.lock().take();
@@ -237,6 +252,28 @@ impl Db {
         self.inner().visible_seq.load(Ordering::Acquire)
     }
 
+    /// Compact the whole database: flush, then merge level by level down
+    /// to the deepest level holding data. Versions no snapshot needs and
+    /// tombstones with nothing older below them are dropped, so the space
+    /// they took is reclaimed. Runs in the caller's thread, alongside the
+    /// background compactions.
+    pub fn compact(&self) -> Result<()> {
+        self.inner().check_writable()?;
+        compact::compact_all(self.inner())
+    }
+
+    /// Wait until no compaction is running and no level needs one (or
+    /// return the error of the last failed attempt).
+    pub fn wait_for_compactions(&self) -> Result<()> {
+        compact::wait_idle(self.inner())
+    }
+
+    /// The engine's statistics, typed (the same figures as
+    /// [`KvStore::stats`]).
+    pub fn engine_stats(&self) -> EngineStats {
+        engine_stats(self.inner())
+    }
+
     /// Number of tables per level (for tests and tools).
     pub fn level_file_counts(&self) -> Vec<usize> {
         self.inner()
@@ -296,42 +333,62 @@ impl KvStore for Db {
 }
 
 fn stats(inner: &Inner) -> Stats {
+    engine_stats(inner).to_kv_stats()
+}
+
+fn engine_stats(inner: &Inner) -> EngineStats {
     let c = &inner.stats;
     let g = Counters::get;
-    let mut s = Stats::new("engine");
-    s.push("sequence", inner.visible_seq.load(Ordering::Acquire));
-    s.push("bytes.written.user", g(&c.user_bytes));
-    s.push("bytes.written.log", g(&c.log_bytes));
-    s.push("bytes.written.flush", g(&c.flush_bytes));
-    s.push("writes.batches", g(&c.batches));
-    s.push("writes.groups", g(&c.groups));
-    s.push("writes.syncs", g(&c.syncs));
-    s.push("writes.stall_micros", g(&c.stall_micros));
-    s.push("writes.slowdowns", g(&c.slowdowns));
-    s.push("writes.stops", g(&c.stops));
-    s.push("reads.point", g(&c.gets));
-    s.push("reads.iterators", g(&c.iters));
-    s.push("transactions.conflicts", g(&c.conflicts));
-    s.push("flush.count", g(&c.flushes));
-    s.push("flush.errors", g(&c.flush_errors));
     let blocks = inner.tables.blocks();
-    s.push("cache.block.hits", blocks.hits.load(Ordering::Relaxed));
-    s.push("cache.block.misses", blocks.misses.load(Ordering::Relaxed));
-    s.push("cache.block.bytes", blocks.used() as u64);
+    let reads = &blocks.reads;
     let sv = inner.super_version();
-    s.push("memtable.bytes", sv.mem.approx_bytes() as u64);
-    s.push("memtable.immutable", sv.imms.len() as u64);
+    let mut levels = [LevelStats::default(); crate::version::NUM_LEVELS];
     for (l, files) in sv.version.levels.iter().enumerate() {
-        s.push(format!("level.{l}.files"), files.len() as u64);
-        s.push(
-            format!("level.{l}.bytes"),
-            files.iter().map(|f| f.size).sum(),
-        );
+        levels[l] = LevelStats {
+            files: files.len() as u64,
+            bytes: files.iter().map(|f| f.size).sum(),
+        };
     }
-    s.push(
-        "snapshots.live",
-        inner.snapshots.lock().values().sum::<usize>() as u64,
-    );
-    s.push("recovery.torn_tail_bytes", g(&c.torn_tail_bytes));
-    s
+    EngineStats {
+        sequence: inner.visible_seq.load(Ordering::Acquire),
+        user_bytes_written: g(&c.user_bytes),
+        log_bytes_written: g(&c.log_bytes),
+        flush_bytes_written: g(&c.flush_bytes),
+        compaction_bytes_written: g(&c.compaction_bytes),
+        user_bytes_read: g(&reads.bytes_read),
+        compaction_bytes_read: g(&reads.compaction_bytes_read),
+        batches: g(&c.batches),
+        write_groups: g(&c.groups),
+        syncs: g(&c.syncs),
+        slowdown_micros: g(&c.slowdown_micros),
+        stop_micros: g(&c.stop_micros),
+        slowdowns: g(&c.slowdowns),
+        stops: g(&c.stops),
+        gets: g(&c.gets),
+        iterators: g(&c.iters),
+        conflicts: g(&c.conflicts),
+        flushes: g(&c.flushes),
+        flush_errors: g(&c.flush_errors),
+        compactions: g(&c.compactions),
+        compaction_failures: g(&c.compaction_failures),
+        trivial_moves: g(&c.trivial_moves),
+        compactions_running: inner.compaction.lock().running.len() as u64,
+        compaction_micros: g(&c.compaction_micros),
+        dropped_versions: g(&c.dropped_versions),
+        dropped_tombstones: g(&c.dropped_tombstones),
+        dropped_range_tombstones: g(&c.dropped_range_tombstones),
+        manifest_rollovers: g(&c.manifest_rollovers),
+        block_cache_hits: blocks.hits.load(Ordering::Relaxed),
+        block_cache_misses: blocks.misses.load(Ordering::Relaxed),
+        block_cache_bytes: blocks.used() as u64,
+        bloom_useful: g(&reads.bloom_useful),
+        bloom_false_positives: g(&reads.bloom_false_positive),
+        bloom_true_positives: g(&reads.bloom_true_positive),
+        memtable_bytes: sv.mem.approx_bytes() as u64,
+        immutable_memtables: sv.imms.len() as u64,
+        levels,
+        live_snapshots: inner.snapshots.lock().values().sum::<usize>() as u64,
+        torn_tail_bytes: g(&c.torn_tail_bytes),
+        last_background_error: inner.events.last_error.lock().clone(),
+    }
 }

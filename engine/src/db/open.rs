@@ -58,6 +58,7 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
         .collect();
     let current = manifest::read_current(&*fs, dir)?;
     let had_manifest = current.is_some();
+    let manifest_name = current.clone();
     let rec = match current {
         Some(name) => {
             let path = dir.join(name);
@@ -138,7 +139,12 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
             return Err(Error::corruption(
                 p,
                 0,
-                format!("table {} listed in the manifest is missing", f.number),
+                format!(
+                    "table {} listed in the manifest {} is missing (deleted or lost; or the \
+                     manifest lost the later edits that replaced it)",
+                    f.number,
+                    manifest_name.as_deref().unwrap_or("?")
+                ),
             ));
         }
     }
@@ -284,6 +290,13 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
     fs.sync_dir(dir)
         .map_err(|e| Error::io("fsync database directory", dir, e))?;
 
+    let events = super::events::EventLog::new(Arc::clone(&fs), dir);
+    let torn = Counters::get(&stats.torn_tail_bytes);
+    if torn > 0 {
+        events.info(&format!(
+            "open: cut a torn tail of {torn} bytes from the newest write-ahead log"
+        ));
+    }
     let blocks = Arc::new(BlockCache::new(opts.block_cache_bytes));
     let tables = TableCache::new(Arc::clone(&fs), dir, opts.max_open_tables, blocks);
     let inner = Arc::new(Inner {
@@ -319,6 +332,12 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
         stats,
         lock: Mutex::new(Some(lock)),
         thread: Mutex::new(None),
+        compaction: Mutex::new(super::compact::CompactionState::new()),
+        compact_cv: Condvar::new(),
+        compactors: Mutex::new(Vec::new()),
+        obsolete: Mutex::new(Vec::new()),
+        closing: AtomicBool::new(false),
+        events,
         opts,
     });
     let bg = Arc::clone(&inner);
@@ -327,5 +346,18 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
         .spawn(move || super::flush::run(bg))
         .map_err(|e| Error::io("start flush thread", dir, e))?;
     *inner.thread.lock() = Some(handle);
+    for i in 0..inner.opts.max_background_compactions {
+        let bg = Arc::clone(&inner);
+        match std::thread::Builder::new()
+            .name(format!("engine-compact-{i}"))
+            .spawn(move || super::compact::run(bg))
+        {
+            Ok(h) => inner.compactors.lock().push(h),
+            Err(e) => {
+                let _ = inner.close();
+                return Err(Error::io("start compaction thread", dir, e));
+            }
+        }
+    }
     Ok(inner)
 }

@@ -47,7 +47,7 @@ fn candidate_tables<'a>(
 ) -> impl Iterator<Item = &'a Arc<FileMeta>> + 'a {
     let l0 = levels[0].iter().filter(move |f| file_may_hold(f, user));
     let deeper = levels[1..].iter().filter_map(move |files| {
-        let i = files.partition_point(|f| key::user_key(&f.largest) < user);
+        let i = files.partition_point(|f| crate::version::ends_before(f, user));
         files.get(i).filter(|f| file_may_hold(f, user))
     });
     l0.chain(deeper)
@@ -104,7 +104,9 @@ fn overlaps(f: &FileMeta, range: &KeyRange) -> bool {
     };
     let above_start = match &range.start {
         Bound::Unbounded => true,
-        Bound::Included(s) | Bound::Excluded(s) => hi >= s.as_slice(),
+        Bound::Included(s) | Bound::Excluded(s) => {
+            hi > s.as_slice() || (hi == s.as_slice() && !key::is_range_end_bound(&f.largest))
+        }
     };
     below_end && above_start
 }

@@ -205,6 +205,9 @@ fn commit_group(inner: &Arc<Inner>, group: &[Arc<Writer>]) -> Vec<Result<()>> {
 /// and it is not empty), slowing or stopping while flushes are behind.
 pub(crate) fn make_room(inner: &Arc<Inner>, ws: &mut WriteState, force: bool) -> Result<()> {
     let mut slowed = false;
+    if !force {
+        l0_backpressure(inner)?;
+    }
     loop {
         let sv = inner.super_version();
         let full = sv.mem.approx_bytes() >= inner.opts.write_buffer_size;
@@ -221,7 +224,7 @@ pub(crate) fn make_room(inner: &Arc<Inner>, ws: &mut WriteState, force: bool) ->
             // Nearly out of room: give the flush a millisecond per group.
             let t = Instant::now();
             std::thread::sleep(Duration::from_millis(1));
-            Counters::add(&inner.stats.stall_micros, t.elapsed().as_micros() as u64);
+            Counters::add(&inner.stats.slowdown_micros, t.elapsed().as_micros() as u64);
             Counters::add(&inner.stats.slowdowns, 1);
             slowed = true;
             continue;
@@ -237,19 +240,66 @@ pub(crate) fn make_room(inner: &Arc<Inner>, ws: &mut WriteState, force: bool) ->
                 if let Some(e) = &bg.error {
                     let e = share(e);
                     drop(bg);
-                    Counters::add(&inner.stats.stall_micros, t.elapsed().as_micros() as u64);
+                    Counters::add(&inner.stats.stop_micros, t.elapsed().as_micros() as u64);
                     return Err(e);
                 }
                 inner.bg_cv.notify_all();
                 inner.done_cv.wait_for(&mut bg, Duration::from_millis(100));
             }
             drop(bg);
-            Counters::add(&inner.stats.stall_micros, t.elapsed().as_micros() as u64);
+            Counters::add(&inner.stats.stop_micros, t.elapsed().as_micros() as u64);
             continue;
         }
         switch_memtable(inner, ws)?;
         return Ok(());
     }
+}
+
+/// Hold writers back while L0 has too many tables (compactions are behind):
+/// at the slowdown trigger each write group waits 1 ms, giving compaction
+/// threads CPU and disk; at the stop trigger writers wait until a
+/// compaction brings L0 back under it, or fail with the compaction error
+/// if compactions are failing (rather than wait for ever).
+fn l0_backpressure(inner: &Arc<Inner>) -> Result<()> {
+    let o = &inner.opts;
+    if o.max_background_compactions == 0 {
+        return Ok(());
+    }
+    let l0 = |inner: &Inner| inner.sv.read().version.levels[0].len();
+    let n = l0(inner);
+    if n >= o.level0_stop_trigger.max(1) {
+        let t = Instant::now();
+        Counters::add(&inner.stats.stops, 1);
+        let mut st = inner.compaction.lock();
+        let r = loop {
+            if l0(inner) < o.level0_stop_trigger.max(1) {
+                break Ok(());
+            }
+            if inner.closing.load(Ordering::Acquire) || st.stop {
+                break Err(Error::Closed);
+            }
+            if let Some(e) = &st.last_error {
+                break Err(share(e));
+            }
+            if let Err(e) = inner.check_writable() {
+                break Err(e);
+            }
+            inner.compact_cv.notify_all();
+            inner
+                .compact_cv
+                .wait_for(&mut st, Duration::from_millis(100));
+        };
+        drop(st);
+        Counters::add(&inner.stats.stop_micros, t.elapsed().as_micros() as u64);
+        return r;
+    }
+    if n >= o.level0_slowdown_trigger.max(1) {
+        let t = Instant::now();
+        std::thread::sleep(Duration::from_millis(1));
+        Counters::add(&inner.stats.slowdown_micros, t.elapsed().as_micros() as u64);
+        Counters::add(&inner.stats.slowdowns, 1);
+    }
+    Ok(())
 }
 
 /// Freeze the memtable and start a new log; the flush thread takes it.

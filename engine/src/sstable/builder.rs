@@ -38,7 +38,8 @@ pub struct TableSummary {
     /// Smallest internal key (range tombstone starts included).
     pub smallest: Vec<u8>,
     /// Largest internal key; for a range tombstone `[start, end)` at least
-    /// `(end, 0, Delete)`, so the table's range covers what it deletes.
+    /// the exclusive bound [`key::range_end_bound`]`(end)`, so the table's
+    /// range covers what it deletes.
     pub largest: Vec<u8>,
     /// Smallest sequence number in the table.
     pub smallest_seq: u64,
@@ -136,16 +137,19 @@ impl TableBuilder {
 
     /// Append a block with its trailer; returns its handle.
     fn write_block(&mut self, raw: &[u8], compression: Compression) -> Result<Handle> {
-        let (body, kind): (std::borrow::Cow<'_, [u8]>, u8) = match compression {
-            Compression::Lz4 => {
-                let c = lz4_flex::block::compress_prepend_size(raw);
-                if c.len() < raw.len() - raw.len() / 8 {
-                    (c.into(), 1)
-                } else {
-                    (raw.into(), 0)
-                }
-            }
-            Compression::None => (raw.into(), 0),
+        let compressed = match compression {
+            Compression::Lz4 => Some(lz4_flex::block::compress_prepend_size(raw)),
+            Compression::Zstd => zstd::bulk::compress(raw, super::ZSTD_LEVEL).ok().map(|c| {
+                let mut out = Vec::with_capacity(c.len() + 4);
+                out.extend_from_slice(&(raw.len() as u32).to_le_bytes());
+                out.extend_from_slice(&c);
+                out
+            }),
+            Compression::None => None,
+        };
+        let (body, kind): (std::borrow::Cow<'_, [u8]>, u8) = match compressed {
+            Some(c) if c.len() < raw.len() - raw.len() / 8 => (c.into(), compression.type_byte()),
+            _ => (raw.into(), 0),
         };
         let h = Handle {
             offset: self.offset,
@@ -217,9 +221,11 @@ impl TableBuilder {
                     smallest = Some(k);
                 }
                 // The tombstone reaches up to (but excluding) `end`; the
-                // table's range must cover it, so use `end` at sequence 0,
-                // which sorts after every version of every key it deletes.
-                let end_key = key::encode(&t.end, 0, Kind::Delete);
+                // table's range must cover it without claiming `end`
+                // itself (a neighbouring table in the same level may start
+                // there): the exclusive bound `(end, MAX_SEQUENCE,
+                // RangeDelete)` sorts before every real version of `end`.
+                let end_key = key::range_end_bound(&t.end);
                 if largest
                     .as_ref()
                     .is_none_or(|l| key::compare(&end_key, l).is_gt())

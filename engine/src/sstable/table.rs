@@ -22,6 +22,7 @@ use crate::iter::InternalIterator;
 use crate::key::{self, Kind};
 use crate::memtable::Hit;
 use crate::rangedel::{Fragments, Tombstone};
+use crate::stats::Counters;
 
 thread_local! {
     /// Per-thread buffers for point reads: the lookup key and the block
@@ -178,12 +179,35 @@ impl Table {
                     format!("lz4 block does not decompress: {e}"),
                 )
             }),
+            2 => self.unzstd(&buf, h.offset),
             k => Err(Error::corruption(
                 &self.path,
                 h.offset,
                 format!("unknown block compression type {k}"),
             )),
         }
+    }
+
+    /// Decompress a Zstandard block: u32 LE uncompressed size, then one
+    /// zstd frame. Damage is a corruption error, never a panic or a huge
+    /// allocation (the size is bounded before anything is allocated).
+    fn unzstd(&self, buf: &[u8], offset: u64) -> Result<Vec<u8>> {
+        let bad = |d: String| Error::corruption(&self.path, offset, d);
+        let size = crate::coding::u32_at(buf, 0)
+            .ok_or_else(|| bad("zstd block shorter than its size prefix".into()))?
+            as u64;
+        if size > MAX_BLOCK {
+            return Err(bad(format!("zstd block claims {size} bytes uncompressed")));
+        }
+        let out = zstd::bulk::decompress(&buf[4..], size as usize)
+            .map_err(|e| bad(format!("zstd block does not decompress: {e}")))?;
+        if out.len() as u64 != size {
+            return Err(bad(format!(
+                "zstd block decompressed to {} bytes, its header says {size}",
+                out.len()
+            )));
+        }
+        Ok(out)
     }
 
     fn read_block(&self, h: Handle, limit: u64) -> Result<Block> {
@@ -198,8 +222,27 @@ impl Table {
             return Ok(b);
         }
         let b = Arc::new(self.read_block(h, u64::MAX)?);
+        Counters::add(
+            &self.cache.reads.bytes_read,
+            h.size + BLOCK_TRAILER_LEN as u64,
+        );
         self.cache.insert(self.number, h.offset, Arc::clone(&b));
         Ok(b)
+    }
+
+    /// A data block for a compaction: from the cache if it is there, else
+    /// from the file without filling the cache (a compaction reads each
+    /// block once; caching them would evict what readers use).
+    fn data_block_uncached(&self, i: usize) -> Result<Arc<Block>> {
+        let h = self.index[i].2;
+        if let Some(b) = self.cache.peek(self.number, h.offset) {
+            return Ok(b);
+        }
+        Counters::add(
+            &self.cache.reads.compaction_bytes_read,
+            h.size + BLOCK_TRAILER_LEN as u64,
+        );
+        Ok(Arc::new(self.read_block(h, u64::MAX)?))
     }
 
     /// Index of the first data block whose last key is `>= target`.
@@ -229,15 +272,25 @@ impl Table {
     /// for every table it visits.
     pub fn get(&self, user: &[u8], hash: u64, snap: u64) -> Result<(Option<Hit>, u64)> {
         let tomb = self.range_dels.max_covering(user, snap);
+        let filtered = self.filter.is_some();
         if !self.may_contain_hash(hash) {
+            Counters::add(&self.cache.reads.bloom_useful, 1);
             return Ok((None, tomb));
         }
-        KEY_BUFS.with(|cell| {
+        let r = KEY_BUFS.with(|cell| {
             let mut bufs = cell.take();
             let r = self.get_inner(user, snap, tomb, &mut bufs);
             cell.set(bufs);
             r
-        })
+        });
+        if filtered {
+            let c = match &r {
+                Ok((None, _)) => &self.cache.reads.bloom_false_positive,
+                _ => &self.cache.reads.bloom_true_positive,
+            };
+            Counters::add(c, 1);
+        }
+        r
     }
 
     fn get_inner(
@@ -293,7 +346,22 @@ impl Table {
             dir,
             bi: 0,
             data: None,
+            fill_cache: true,
         }
+    }
+
+    /// A forward iterator for a compaction: blocks it reads are not put in
+    /// the block cache, and their bytes count as compaction reads.
+    pub fn compaction_iter(self: &Arc<Self>) -> TableIter {
+        TableIter {
+            fill_cache: false,
+            ..self.iter(Direction::Forward)
+        }
+    }
+
+    /// Bytes of the table's data blocks (without meta blocks).
+    pub fn data_blocks(&self) -> usize {
+        self.index.len()
     }
 }
 
@@ -304,12 +372,17 @@ pub struct TableIter {
     dir: Direction,
     bi: usize,
     data: Option<BlockIter>,
+    fill_cache: bool,
 }
 
 impl TableIter {
     fn load(&mut self, i: usize) -> Result<&mut BlockIter> {
         self.bi = i;
-        let b = self.table.data_block(i)?;
+        let b = if self.fill_cache {
+            self.table.data_block(i)?
+        } else {
+            self.table.data_block_uncached(i)?
+        };
         Ok(self.data.insert(BlockIter::new(b, self.dir)))
     }
 

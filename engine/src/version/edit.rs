@@ -16,8 +16,12 @@
 
 use crate::coding::{Reader, put_len_prefixed, put_varint};
 
-/// Version of the manifest format.
-pub const MANIFEST_FORMAT_VERSION: u64 = 1;
+/// Version of the manifest format written by this code. Version 2 may hold
+/// tables at levels 1-6 (compaction) whose largest key is an exclusive
+/// bound ([`crate::key::range_end_bound`]); version 1 never did.
+pub const MANIFEST_FORMAT_VERSION: u64 = 2;
+/// Oldest manifest format version this code reads.
+pub const MIN_MANIFEST_FORMAT_VERSION: u64 = 1;
 
 /// A table as the manifest describes it.
 #[derive(Clone, Debug, PartialEq, Eq)]

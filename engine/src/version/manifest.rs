@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use kv_api::{Error, Result};
 
 use super::Version;
-use super::edit::{MANIFEST_FORMAT_VERSION, VersionEdit};
+use super::edit::{MANIFEST_FORMAT_VERSION, MIN_MANIFEST_FORMAT_VERSION, VersionEdit};
 use crate::db::files;
 use crate::fs::{FileSystem, WritableFile};
 use crate::wal::record::{self, RecordReader};
@@ -88,13 +88,14 @@ pub fn replay(fs: &dyn FileSystem, path: &Path) -> Result<Recovered> {
         let edit = VersionEdit::decode(payload).map_err(|d| Error::corruption(path, offset, d))?;
         if first {
             match edit.format_version {
-                Some(MANIFEST_FORMAT_VERSION) => {}
+                Some(v) if (MIN_MANIFEST_FORMAT_VERSION..=MANIFEST_FORMAT_VERSION).contains(&v) => {
+                }
                 Some(v) => {
                     return Err(Error::corruption(
                         path,
                         offset,
                         format!(
-                            "manifest format version {v} is not supported (this build reads {MANIFEST_FORMAT_VERSION})"
+                            "manifest format version {v} is not supported (this build reads {MIN_MANIFEST_FORMAT_VERSION} to {MANIFEST_FORMAT_VERSION})"
                         ),
                     ));
                 }
@@ -125,11 +126,27 @@ pub fn replay(fs: &dyn FileSystem, path: &Path) -> Result<Recovered> {
     Ok(out)
 }
 
-/// An open manifest being appended to.
+/// An open manifest being appended to. It remembers the log number and
+/// last sequence recorded so far, so that it can rewrite itself as a
+/// snapshot ([`rollover`](Self::rollover)) when it grows large.
 pub struct ManifestWriter {
     file: Box<dyn WritableFile>,
     path: PathBuf,
     number: u64,
+    size: u64,
+    log_number: u64,
+    last_sequence: u64,
+}
+
+/// Why a manifest rollover failed.
+#[derive(Debug)]
+pub enum RolloverError {
+    /// Before `CURRENT` was switched: the old manifest is still the live
+    /// one and the writer keeps appending to it.
+    Abandoned(Error),
+    /// After the rename of `CURRENT`: which manifest survives a power cut
+    /// is unknown; the handle must stop writing.
+    Fatal(Error),
 }
 
 impl ManifestWriter {
@@ -145,12 +162,67 @@ impl ManifestWriter {
         let file = fs
             .create(&path)
             .map_err(|e| Error::io("create manifest", &path, e))?;
-        let mut w = ManifestWriter { file, path, number };
+        let mut w = ManifestWriter {
+            file,
+            path,
+            number,
+            size: 0,
+            log_number: 0,
+            last_sequence: 0,
+        };
         let mut edit = snapshot.clone();
         edit.format_version = Some(MANIFEST_FORMAT_VERSION);
         w.append(&edit)?;
         set_current(fs, dir, number)?;
         Ok(w)
+    }
+
+    /// Bytes written to this manifest.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Replace this manifest by manifest `number` holding one snapshot of
+    /// `version` (with the counters recorded so far and `next_file`), switch
+    /// `CURRENT` to it and remove the old file.
+    pub fn rollover(
+        &mut self,
+        fs: &dyn FileSystem,
+        dir: &Path,
+        number: u64,
+        version: &Version,
+        next_file: u64,
+    ) -> std::result::Result<(), RolloverError> {
+        let mut snap = version.snapshot_edit();
+        snap.format_version = Some(MANIFEST_FORMAT_VERSION);
+        snap.log_number = Some(self.log_number);
+        snap.last_sequence = Some(self.last_sequence);
+        snap.next_file = Some(next_file);
+        let path = files::manifest_path(dir, number);
+        let abandon = |e: Error| {
+            let _ = fs.remove(&path);
+            RolloverError::Abandoned(e)
+        };
+        let file = fs
+            .create(&path)
+            .map_err(|e| abandon(Error::io("create manifest", &path, e)))?;
+        let mut w = ManifestWriter {
+            file,
+            path: path.clone(),
+            number,
+            size: 0,
+            log_number: 0,
+            last_sequence: 0,
+        };
+        w.append(&snap).map_err(abandon)?;
+        match set_current(fs, dir, number) {
+            Ok(()) => {}
+            Err(SetCurrent::Before(e)) => return Err(abandon(e)),
+            Err(SetCurrent::After(e)) => return Err(RolloverError::Fatal(e)),
+        }
+        let old = std::mem::replace(self, w);
+        let _ = fs.remove(&old.path);
+        Ok(())
     }
 
     /// The manifest's file number.
@@ -165,27 +237,54 @@ impl ManifestWriter {
         self.file
             .append(&buf)
             .map_err(|e| Error::io("append to manifest", &self.path, e))?;
+        self.size += buf.len() as u64;
         self.file
             .sync()
-            .map_err(|e| Error::io("fsync manifest", &self.path, e))
+            .map_err(|e| Error::io("fsync manifest", &self.path, e))?;
+        if let Some(n) = edit.log_number {
+            self.log_number = n;
+        }
+        if let Some(n) = edit.last_sequence {
+            self.last_sequence = n;
+        }
+        Ok(())
+    }
+}
+
+/// Where switching `CURRENT` failed.
+enum SetCurrent {
+    /// Before the rename: `CURRENT` still names the old manifest.
+    Before(Error),
+    /// At or after the rename: unknown which manifest a power cut keeps.
+    After(Error),
+}
+
+impl From<SetCurrent> for Error {
+    fn from(e: SetCurrent) -> Error {
+        match e {
+            SetCurrent::Before(e) | SetCurrent::After(e) => e,
+        }
     }
 }
 
 /// Point `CURRENT` at manifest `number` atomically.
-fn set_current(fs: &dyn FileSystem, dir: &Path, number: u64) -> Result<()> {
+fn set_current(fs: &dyn FileSystem, dir: &Path, number: u64) -> Result<(), SetCurrent> {
     let tmp = dir.join(format!("CURRENT.{}", files::TEMP_SUFFIX));
     let cur = dir.join(files::CURRENT);
     let body = format!("{}\n", files::manifest_name(number));
+    let before = |op, e| {
+        let _ = fs.remove(&tmp);
+        SetCurrent::Before(Error::io(op, &tmp, e))
+    };
     let mut f = fs
         .create(&tmp)
-        .map_err(|e| Error::io("create CURRENT.dbtmp", &tmp, e))?;
+        .map_err(|e| before("create CURRENT.dbtmp", e))?;
     f.append(body.as_bytes())
-        .map_err(|e| Error::io("write CURRENT.dbtmp", &tmp, e))?;
-    f.sync()
-        .map_err(|e| Error::io("fsync CURRENT.dbtmp", &tmp, e))?;
+        .map_err(|e| before("write CURRENT.dbtmp", e))?;
+    f.sync().map_err(|e| before("fsync CURRENT.dbtmp", e))?;
     drop(f);
     fs.rename(&tmp, &cur)
-        .map_err(|e| Error::io("rename CURRENT.dbtmp to CURRENT", &cur, e))?;
+        .map_err(|e| SetCurrent::After(Error::io("rename CURRENT.dbtmp to CURRENT", &cur, e)))?;
     fs.sync_dir(dir)
-        .map_err(|e| Error::io("fsync database directory", dir, e))
+        .map_err(|e| SetCurrent::After(Error::io("fsync database directory", dir, e)))
 }

@@ -4,8 +4,9 @@
 //!   Version
 //!   ├── L0: tables flushed from memtables, newest first; their key ranges
 //!   │       may overlap, so a read checks each whose range holds the key
-//!   ├── L1..L6: (filled by compaction, issue 4) sorted, non-overlapping
-//!   │       tables; a read binary-searches the one table per level
+//!   ├── L1..L6: filled by compaction: sorted, non-overlapping tables (no
+//!   │       user key in two tables of one level); a read binary-searches
+//!   │       the one table per level that may hold its key
 //! ```
 //!
 //! A `Version` is immutable and shared (`Arc`): readers and iterators pin
@@ -83,8 +84,94 @@ impl Version {
     }
 }
 
+/// True when the table ends before user key `k`: its largest key is below
+/// every version of `k` (a largest key made by
+/// [`key::range_end_bound`] is exclusive).
+#[inline]
+pub fn ends_before(f: &FileMeta, k: &[u8]) -> bool {
+    let u = key::user_key(&f.largest);
+    u < k || (u == k && key::is_range_end_bound(&f.largest))
+}
+
 /// True when user key `k` lies in the table's key range.
 #[inline]
 pub fn file_may_hold(f: &FileMeta, k: &[u8]) -> bool {
-    key::user_key(&f.smallest) <= k && k <= key::user_key(&f.largest)
+    key::user_key(&f.smallest) <= k && !ends_before(f, k)
+}
+
+/// True when the table's range and the internal-key span `[lo, hi]` share
+/// a user key (`hi` may be an exclusive bound).
+pub fn overlaps_span(f: &FileMeta, lo: &[u8], hi: &[u8]) -> bool {
+    if ends_before(f, key::user_key(lo)) {
+        return false;
+    }
+    let s = key::user_key(&f.smallest);
+    let h = key::user_key(hi);
+    !(s > h || (s == h && key::is_range_end_bound(hi)))
+}
+
+/// The smallest and largest internal keys of a set of tables.
+pub fn span<'a>(files: impl IntoIterator<Item = &'a Arc<FileMeta>>) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut out: Option<(&[u8], &[u8])> = None;
+    for f in files {
+        out = Some(match out {
+            None => (&f.smallest, &f.largest),
+            Some((lo, hi)) => (
+                if key::compare(&f.smallest, lo).is_lt() {
+                    &f.smallest
+                } else {
+                    lo
+                },
+                if key::compare(&f.largest, hi).is_gt() {
+                    &f.largest
+                } else {
+                    hi
+                },
+            ),
+        });
+    }
+    out.map(|(a, b)| (a.to_vec(), b.to_vec()))
+}
+
+impl Version {
+    /// Tables of `level` sharing a user key with `[lo, hi]`, in level order.
+    pub fn overlapping(&self, level: usize, lo: &[u8], hi: &[u8]) -> Vec<Arc<FileMeta>> {
+        let files = &self.levels[level];
+        if level == 0 {
+            return files
+                .iter()
+                .filter(|f| overlaps_span(f, lo, hi))
+                .cloned()
+                .collect();
+        }
+        let lo_user = key::user_key(lo);
+        let start = files.partition_point(|f| ends_before(f, lo_user));
+        files[start..]
+            .iter()
+            .take_while(|f| overlaps_span(f, lo, hi))
+            .cloned()
+            .collect()
+    }
+
+    /// Bytes of the tables of `level`.
+    pub fn level_bytes(&self, level: usize) -> u64 {
+        self.levels[level].iter().map(|f| f.size).sum()
+    }
+
+    /// Check the level invariants: levels 1 and deeper sorted by key with
+    /// no user key in two tables. Returns what is wrong (for tests and
+    /// debug assertions).
+    pub fn check(&self) -> Result<(), String> {
+        for (l, files) in self.levels.iter().enumerate().skip(1) {
+            for w in files.windows(2) {
+                if !ends_before(&w[0], key::user_key(&w[1].smallest)) {
+                    return Err(format!(
+                        "level {l}: tables {} and {} overlap",
+                        w[0].number, w[1].number
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }

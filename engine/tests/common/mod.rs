@@ -32,9 +32,11 @@ impl Rng {
 
 pub type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
-/// Small options so tests cross memtables, flushes and many tables.
+/// Small options so tests cross memtables, flushes, many tables and
+/// compactions (levels of a few KiB: trivial moves, multi-level merges,
+/// tombstones dropped at the bottom).
 pub fn small_options() -> Options {
-    let mut o = Options::with_write_buffer(8 * 1024);
+    let mut o = Options::with_write_buffer(8 * 1024).tiny_levels();
     o.block_size = 512;
     o.block_cache_bytes = 256 * 1024;
     o
