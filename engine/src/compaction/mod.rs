@@ -94,7 +94,8 @@ use crate::version::{Version, span};
 pub struct Compaction {
     /// Level of `inputs`.
     pub level: usize,
-    /// Level of the outputs (and of `next_inputs`): `level + 1`.
+    /// Level of the outputs (and of `next_inputs`): `level + 1`, or
+    /// `level` itself for a manual rewrite of the bottom level.
     pub output_level: usize,
     /// Tables taken from `level`.
     pub inputs: Vec<Arc<FileMeta>>,
@@ -121,11 +122,11 @@ impl Compaction {
     pub(crate) fn new(
         version: &Arc<Version>,
         level: usize,
+        output_level: usize,
         inputs: Vec<Arc<FileMeta>>,
         next_inputs: Vec<Arc<FileMeta>>,
     ) -> Option<Compaction> {
         let (smallest, largest) = span(inputs.iter().chain(&next_inputs))?;
-        let output_level = level + 1;
         let grandparents = if output_level + 1 < crate::version::NUM_LEVELS {
             version.overlapping(output_level + 1, &smallest, &largest)
         } else {

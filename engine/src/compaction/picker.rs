@@ -179,7 +179,7 @@ fn pick_l0(v: &Arc<Version>, running: &Running, shape: &Shape) -> Option<Compact
     let inputs = v.levels[0].clone();
     let (lo, hi) = crate::version::span(&inputs)?;
     let next = v.overlapping(1, &lo, &hi);
-    let mut c = Compaction::new(v, 0, inputs, next)?;
+    let mut c = Compaction::new(v, 0, 1, inputs, next)?;
     if running.conflicts(&c) {
         return None;
     }
@@ -210,7 +210,7 @@ fn pick_level(
             continue;
         }
         let next = v.overlapping(level + 1, &f.smallest, &f.largest);
-        let Some(mut c) = Compaction::new(v, level, vec![Arc::clone(f)], next) else {
+        let Some(mut c) = Compaction::new(v, level, level + 1, vec![Arc::clone(f)], next) else {
             continue;
         };
         if running.conflicts(&c) {
@@ -225,21 +225,27 @@ fn pick_level(
     None
 }
 
-/// Every table of `level` with the tables they overlap below: a manual
-/// compaction step. `None` when the level is empty; `Err(())` when a
-/// running compaction conflicts (wait and retry).
+/// Every table of `level` with the tables they overlap in `output_level`
+/// (`level + 1`, or `level` itself to rewrite a bottom level on its own):
+/// a manual compaction step. `None` when the level is empty; `Err(())`
+/// when a running compaction conflicts (wait and retry).
 #[allow(clippy::result_unit_err)]
 pub fn pick_whole_level(
     v: &Arc<Version>,
     running: &Running,
     level: usize,
+    output_level: usize,
 ) -> Result<Option<Compaction>, ()> {
     let inputs = v.levels[level].clone();
     let Some((lo, hi)) = crate::version::span(&inputs) else {
         return Ok(None);
     };
-    let next = v.overlapping(level + 1, &lo, &hi);
-    let Some(c) = Compaction::new(v, level, inputs, next) else {
+    let next = if output_level == level {
+        Vec::new()
+    } else {
+        v.overlapping(output_level, &lo, &hi)
+    };
+    let Some(c) = Compaction::new(v, level, output_level, inputs, next) else {
         return Ok(None);
     };
     if running.conflicts(&c) {

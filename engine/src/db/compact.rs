@@ -282,8 +282,9 @@ pub(crate) fn purge_obsolete(inner: &Inner) {
 }
 
 /// `Db::compact`: flush, then compact level by level down to the deepest
-/// level that holds data, so that everything ends up there (versions no
-/// snapshot needs and tombstones with nothing below them are dropped).
+/// level that holds data, then rewrite that level on its own, so that
+/// everything ends up there and versions no snapshot needs and tombstones
+/// with nothing below them are dropped.
 pub(crate) fn compact_all(inner: &Arc<Inner>) -> Result<()> {
     flush::flush_now(inner)?;
     let mut level = 0;
@@ -295,9 +296,13 @@ pub(crate) fn compact_all(inner: &Arc<Inner>) -> Result<()> {
         let Some(deepest) = deepest else {
             return Ok(());
         };
-        if level >= deepest.max(1) {
+        let bottom = deepest.max(1);
+        if level > bottom {
             return Ok(());
         }
+        // Down to the bottom level, then the bottom level on its own, so
+        // that its tombstones and old versions go too.
+        let output_level = (level + 1).min(bottom);
         let job = {
             let mut st = inner.compaction.lock();
             loop {
@@ -306,7 +311,7 @@ pub(crate) fn compact_all(inner: &Arc<Inner>) -> Result<()> {
                 }
                 inner.check_writable()?;
                 let v = Arc::clone(&inner.super_version().version);
-                match picker::pick_whole_level(&v, &st.running, level) {
+                match picker::pick_whole_level(&v, &st.running, level, output_level) {
                     Ok(None) => break None,
                     Ok(Some(c)) => {
                         let id = st.running.start(&c);
