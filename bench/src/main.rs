@@ -478,9 +478,12 @@ fn print_tables(c: &Config, factories: &[Factory], results: &[EngineResults], lo
         println!("- {}: {}", f.name, f.settings);
         let mut keys: Vec<&String> = r.extras.keys().collect();
         keys.sort();
+        let mut shown: Vec<&String> = Vec::new();
         for k in keys {
-            if k.starts_with("stats.") || k.starts_with("failed.") || k.starts_with("note.") {
-                println!("  - {k}: {}", r.extras[k]);
+            let v = &r.extras[k];
+            if (k.starts_with("stats.") || k.starts_with("failed.")) && !shown.contains(&v) {
+                println!("  - {k}: {v}");
+                shown.push(v);
             }
         }
         for row in ROWS {

@@ -15,13 +15,16 @@ pub fn factory() -> Factory {
     Factory {
         id: "engine",
         name: "engine",
-        settings: "Options::default() with 64 MiB write buffer and block cache, no compression, \
-                   bloom 10 bits/key; WAL written before each call returns, no fsync; \
-                   fillsync*: WriteOptions::SYNC (group commit)",
+        settings: "Options::default() (leveled compaction, 2 compaction threads, L0 trigger 4, \
+                   L1 256 MiB, x10 per level) with 64 MiB write buffer and block cache, no \
+                   compression on any level, bloom 10 bits/key; WAL written before each call \
+                   returns, no fsync; fillsync*: WriteOptions::SYNC (group commit); after each \
+                   phase (untimed) waits for compactions before closing",
         open: |dir: &Path| {
             let o = engine::Options {
                 write_buffer_size: CACHE_BYTES,
                 block_cache_bytes: CACHE_BYTES,
+                compression_per_level: vec![engine::Compression::None],
                 ..Default::default()
             };
             let db = engine::Db::open(dir, o).expect("open engine");
@@ -84,6 +87,10 @@ impl Engine for Ours {
             c += 1;
         }
         c
+    }
+
+    fn settle(&self) {
+        self.db.wait_for_compactions().expect("compactions");
     }
 
     /// The engine's statistics change as it grows (compaction is being
