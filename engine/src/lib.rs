@@ -40,6 +40,8 @@
 //! | `golden_format.rs` | a checked-in database still opens; same operations, same bytes | |
 //! | `soak.rs` | transfers by transactions and range deletes vs. snapshot readers: the total never changes | `ENGINE_SOAK_SECS=300` |
 //! | `write_stalls.rs` | writers outrunning flushes are slowed and stopped, never deadlocked | |
+//! | `compaction.rs` | multi-level compaction, tombstones dropped at the bottom (space reclaimed) and kept for snapshots, ENOSPC/EIO in outputs, power cuts mid-compaction, statistics | |
+//! | `lost_records.rs` | a manifest cut at a record boundary, an older log cut or emptied: corruption, not silent loss | |
 //! | `lock.rs` | a second open gets `Error::Locked` | |
 //!
 //! ```
