@@ -331,3 +331,36 @@ fn statistics_follow_what_happens() {
     assert!(get("compaction.count") > 0);
     assert!(get("level.0.files") + get("level.1.files") + get("level.2.files") > 0);
 }
+
+#[test]
+fn the_manifest_is_rolled_over_and_survives_power_cuts() {
+    let fs = common::fault_fs();
+    let dir = Path::new("/roll");
+    let o = |fs: &Arc<FaultFs>| {
+        let mut o = opts(fs);
+        o.max_manifest_bytes = 2048;
+        o
+    };
+    let db = Db::open(dir, o(&fs)).unwrap();
+    let mut model = Model::new();
+    load(&db, &mut model, 1500, 2);
+    db.write(WriteBatch::new(), &WriteOptions::SYNC).unwrap();
+    db.wait_for_compactions().unwrap();
+    let s = db.engine_stats();
+    assert!(s.manifest_rollovers > 2, "{s:?}");
+    let manifests = fs
+        .files(dir)
+        .iter()
+        .filter(|n| n.starts_with("MANIFEST-"))
+        .count();
+    assert_eq!(manifests, 1, "old manifests are removed");
+    let image = Arc::new(fs.crash());
+    drop(db);
+    let db = Db::open(dir, o(&image)).unwrap();
+    common::assert_matches(&db, &model, "after a power cut with rolled manifests");
+    assert_eq!(
+        db.engine_stats().levels[1..],
+        s.levels[1..],
+        "levels restored from the rolled manifest"
+    );
+}

@@ -16,8 +16,10 @@ use kv_api::{Direction, KeyRange, KvRead, KvStore, WriteBatch, WriteOptions};
 
 const KEYS_PER_BATCH: u64 = 5;
 
+/// Tiny memtables and levels: the child is flushing and compacting
+/// (trivial moves, multi-level merges) whenever it is killed.
 fn options() -> engine::Options {
-    let mut o = engine::Options::with_write_buffer(32 * 1024);
+    let mut o = engine::Options::with_write_buffer(32 * 1024).tiny_levels();
     o.block_size = 1024;
     o
 }
