@@ -5,11 +5,13 @@
 //! ```text
 //!   driver:  build the table on the engine (once) ──► close
 //!            for each mode: run `bench-export child MODE` (a fresh process)
-//!              scan      table-layer scan only (decode rows)
-//!              convert   scan + Arrow RecordBatches (no file)
+//!              scan      table-layer scan in a transaction, owned rows
+//!              fields    snapshot scan decoded field by field (borrowed), no Arrow
+//!              convert   scan + Arrow RecordBatches from owned rows (no file)
 //!              memory    export_rows from rows already in memory (no scan)
-//!              parquet   export_table to Parquet (snappy)
-//!              copy      SQL `COPY t TO '...parquet'` through a Session
+//!              parquet   export_table to Parquet (snappy), in a transaction
+//!              copy      SQL `COPY t TO '...parquet'` through a Session: a
+//!                        snapshot scan decoded straight into Arrow builders
 //!            duckdb_copy.py: the same rows in a DuckDB table, then
 //!              COPY (SELECT * FROM t) TO '...parquet', 1 and 2 threads
 //! ```
@@ -107,7 +109,10 @@ fn build(dir: &Path, rows: i64) {
         .expect("insert");
     }
     db.close().expect("close");
-    eprintln!("built {rows} rows in {:.1} s", start.elapsed().as_secs_f64());
+    eprintln!(
+        "built {rows} rows in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
 }
 
 fn child(mode: &str, dir: &Path, out: &Path) {
@@ -125,17 +130,40 @@ fn child(mode: &str, dir: &Path, out: &Path) {
             "scan" => {
                 let txn = db.begin().expect("begin");
                 rows = 0;
-                for r in txn.scan("t", ScanRange::all(), Direction::Forward).expect("scan") {
+                for r in txn
+                    .scan("t", ScanRange::all(), Direction::Forward)
+                    .expect("scan")
+                {
                     std::hint::black_box(r.expect("row"));
                     rows += 1;
                 }
             }
+            "fields" => {
+                let mut scan = db
+                    .snapshot_scan("t", ScanRange::all(), Direction::Forward)
+                    .expect("scan");
+                rows = 0;
+                let mut sum = 0usize;
+                while let Some(r) =
+                    scan.next_fields(&mut |c: usize, f: table_layer::FieldRef<'_>| {
+                        sum += c + usize::from(!f.is_null());
+                    })
+                {
+                    r.expect("row");
+                    rows += 1;
+                }
+                std::hint::black_box(sum);
+            }
             "convert" => {
                 let txn = db.begin().expect("begin");
                 let def = txn.catalog().table("t").expect("table");
-                let scan = txn.scan("t", ScanRange::all(), Direction::Forward).expect("scan");
-                let batches =
-                    RecordBatches::new(ColumnSpec::from_table(&def), scan.map(|r| r.map(|r| r.values)));
+                let scan = txn
+                    .scan("t", ScanRange::all(), Direction::Forward)
+                    .expect("scan");
+                let batches = RecordBatches::new(
+                    ColumnSpec::from_table(&def),
+                    scan.map(|r| r.map(|r| r.values)),
+                );
                 rows = 0;
                 for b in batches {
                     rows += b.expect("batch").num_rows() as u64;
@@ -169,8 +197,14 @@ fn child(mode: &str, dir: &Path, out: &Path) {
             }
             "parquet" => {
                 let txn = db.begin().expect("begin");
-                let s = export_table(&txn, "t", &target, &ExportOptions::default(), &mut Progress::none())
-                    .expect("export");
+                let s = export_table(
+                    &txn,
+                    "t",
+                    &target,
+                    &ExportOptions::default(),
+                    &mut Progress::none(),
+                )
+                .expect("export");
                 rows = s.rows;
                 bytes = s.bytes;
             }
@@ -179,7 +213,11 @@ fn child(mode: &str, dir: &Path, out: &Path) {
                 let sql = format!("COPY t TO '{}'", target.display());
                 match session.execute(&sql).expect("copy") {
                     sql_shell::Output::Message(m) => {
-                        rows = m.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+                        rows = m
+                            .split_whitespace()
+                            .nth(1)
+                            .and_then(|n| n.parse().ok())
+                            .unwrap_or(0);
                     }
                     other => panic!("{other:?}"),
                 }
@@ -265,8 +303,11 @@ fn main() {
     }
     let exe = std::env::current_exe().expect("exe");
     let mut results = Vec::new();
-    for mode in ["scan", "convert", "memory", "parquet", "copy"] {
-        let s = run(Command::new(&exe).args(["child", mode]).arg(&db_dir).arg(&out));
+    for mode in ["scan", "fields", "convert", "memory", "parquet", "copy"] {
+        let s = run(Command::new(&exe)
+            .args(["child", mode])
+            .arg(&db_dir)
+            .arg(&out));
         results.extend(parse(&s));
     }
     // DuckDB reads our Parquet file into its own table, then writes it.
@@ -275,13 +316,23 @@ fn main() {
     {
         let db = open(&db_dir);
         let txn = db.begin().expect("begin");
-        export_table(&txn, "t", &source, &ExportOptions::default(), &mut Progress::none())
-            .expect("source export");
+        export_table(
+            &txn,
+            "t",
+            &source,
+            &ExportOptions::default(),
+            &mut Progress::none(),
+        )
+        .expect("source export");
     }
     let script = out.join("duckdb_copy.py");
     std::fs::write(&script, include_str!("duckdb_copy.py")).expect("script");
     for threads in ["1", "2"] {
-        let s = run(Command::new("python3").arg(&script).arg(&source).arg(&out).arg(threads));
+        let s = run(Command::new("python3")
+            .arg(&script)
+            .arg(&source)
+            .arg(&out)
+            .arg(threads));
         results.extend(parse(&s));
     }
 
@@ -309,14 +360,25 @@ fn main() {
             .find(|r| r.mode == m)
             .map(|r| r.rows as f64 / r.secs)
     };
-    if let (Some(ours), Some(d1), Some(d2)) =
-        (rate("parquet"), rate("duckdb-threads-1"), rate("duckdb-threads-2"))
-    {
-        println!();
-        println!("ours/duckdb (1 thread):  {:.2}", ours / d1);
-        println!("ours/duckdb (2 threads): {:.2}", ours / d2);
-    }
-    if let (Some(scan), Some(ours)) = (rate("scan"), rate("parquet")) {
-        println!("scan share of export time: {:.0}%", 100.0 * ours / scan);
+    let cpu = |m: &str| results.iter().find(|r| r.mode == m).map(|r| r.cpu);
+    println!();
+    for mine in ["copy", "parquet"] {
+        if let (Some(ours), Some(d1), Some(d2)) = (
+            rate(mine),
+            rate("duckdb-threads-1"),
+            rate("duckdb-threads-2"),
+        ) {
+            println!(
+                "{mine}/duckdb rows/s: {:.2} (1 thread), {:.2} (2 threads)",
+                ours / d1,
+                ours / d2
+            );
+        }
+        if let (Some(ours), Some(d1)) = (cpu(mine), cpu("duckdb-threads-1")) {
+            println!(
+                "{mine}/duckdb CPU per row: {:.2} (DuckDB 1 thread; lower is better)",
+                ours / d1
+            );
+        }
     }
 }

@@ -61,6 +61,7 @@
 //! ```
 
 mod backfill;
+mod bulk;
 mod catalog;
 pub mod codec;
 mod database;
@@ -75,6 +76,7 @@ mod schema;
 mod txn;
 mod value;
 
+pub use bulk::{FieldRef, RowVisitor};
 pub use catalog::{Catalog, FORMAT_VERSION};
 pub use database::{BuildProgress, Database};
 pub use error::{Error, Result};

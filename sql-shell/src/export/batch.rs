@@ -28,7 +28,7 @@ use arrow_array::builder::{
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::SchemaRef;
-use table_layer::{DataType, Value};
+use table_layer::{DataType, FieldRef, Value};
 
 use super::columns::{ColumnSpec, Resolved, infer_type, schema_of};
 use super::error::{ExportError, Result};
@@ -36,8 +36,9 @@ use super::error::{ExportError, Result};
 /// The default number of rows per record batch.
 pub const DEFAULT_BATCH_SIZE: usize = 8192;
 
-/// Average bytes reserved per TEXT/BLOB value when a batch starts (the
-/// builders grow past it as needed).
+/// Average bytes reserved per TEXT/BLOB value for the first batch (later
+/// batches reserve what the previous one used, so the builders rarely
+/// grow by reallocation).
 const VAR_BYTES_HINT: usize = 16;
 
 /// One column's Arrow builder.
@@ -50,18 +51,16 @@ enum ColumnBuilder {
 }
 
 impl ColumnBuilder {
-    fn new(t: DataType, capacity: usize) -> ColumnBuilder {
+    fn new(t: DataType, capacity: usize, var_bytes: usize) -> ColumnBuilder {
         match t {
             DataType::Integer => ColumnBuilder::Integer(Int64Builder::with_capacity(capacity)),
             DataType::Real => ColumnBuilder::Real(Float64Builder::with_capacity(capacity)),
-            DataType::Text => ColumnBuilder::Text(StringBuilder::with_capacity(
-                capacity,
-                capacity * VAR_BYTES_HINT,
-            )),
-            DataType::Blob => ColumnBuilder::Blob(BinaryBuilder::with_capacity(
-                capacity,
-                capacity * VAR_BYTES_HINT,
-            )),
+            DataType::Text => {
+                ColumnBuilder::Text(StringBuilder::with_capacity(capacity, var_bytes))
+            }
+            DataType::Blob => {
+                ColumnBuilder::Blob(BinaryBuilder::with_capacity(capacity, var_bytes))
+            }
             DataType::Boolean => ColumnBuilder::Boolean(BooleanBuilder::with_capacity(capacity)),
         }
     }
@@ -69,38 +68,64 @@ impl ColumnBuilder {
     /// Append a value; `false` when it does not fit the column's type
     /// (nothing is appended then).
     #[inline]
-    fn append(&mut self, v: &Value) -> bool {
+    fn append(&mut self, v: FieldRef<'_>) -> bool {
         match (self, v) {
-            (ColumnBuilder::Integer(b), Value::Null) => b.append_null(),
-            (ColumnBuilder::Real(b), Value::Null) => b.append_null(),
-            (ColumnBuilder::Text(b), Value::Null) => b.append_null(),
-            (ColumnBuilder::Blob(b), Value::Null) => b.append_null(),
-            (ColumnBuilder::Boolean(b), Value::Null) => b.append_null(),
-            (ColumnBuilder::Integer(b), Value::Integer(i)) => b.append_value(*i),
-            (ColumnBuilder::Integer(b), Value::Boolean(x)) => b.append_value(i64::from(*x)),
-            (ColumnBuilder::Real(b), Value::Real(r)) => b.append_value(*r),
-            (ColumnBuilder::Real(b), Value::Integer(i)) => b.append_value(*i as f64),
-            (ColumnBuilder::Text(b), Value::Text(s)) => b.append_value(s),
-            (ColumnBuilder::Blob(b), Value::Blob(x)) => b.append_value(x),
-            (ColumnBuilder::Boolean(b), Value::Boolean(x)) => b.append_value(*x),
+            (ColumnBuilder::Integer(b), FieldRef::Null) => b.append_null(),
+            (ColumnBuilder::Real(b), FieldRef::Null) => b.append_null(),
+            (ColumnBuilder::Text(b), FieldRef::Null) => b.append_null(),
+            (ColumnBuilder::Blob(b), FieldRef::Null) => b.append_null(),
+            (ColumnBuilder::Boolean(b), FieldRef::Null) => b.append_null(),
+            (ColumnBuilder::Integer(b), FieldRef::Integer(i)) => b.append_value(i),
+            (ColumnBuilder::Integer(b), FieldRef::Boolean(x)) => b.append_value(i64::from(x)),
+            (ColumnBuilder::Real(b), FieldRef::Real(r)) => b.append_value(r),
+            (ColumnBuilder::Real(b), FieldRef::Integer(i)) => b.append_value(i as f64),
+            (ColumnBuilder::Text(b), FieldRef::Text(s)) => b.append_value(s),
+            (ColumnBuilder::Blob(b), FieldRef::Blob(x)) => b.append_value(x),
+            (ColumnBuilder::Boolean(b), FieldRef::Boolean(x)) => b.append_value(x),
             _ => return false,
         }
         true
     }
 
-    fn finish(&mut self) -> ArrayRef {
+    /// The array so far; the builder starts over with room for `capacity`
+    /// values and, for TEXT/BLOB, as many bytes as this batch used (the
+    /// finished buffers go to the writer thread, so they cannot be reused).
+    fn finish(&mut self, capacity: usize) -> ArrayRef {
         match self {
-            ColumnBuilder::Integer(b) => Arc::new(b.finish()),
-            ColumnBuilder::Real(b) => Arc::new(b.finish()),
-            ColumnBuilder::Text(b) => Arc::new(b.finish()),
-            ColumnBuilder::Blob(b) => Arc::new(b.finish()),
-            ColumnBuilder::Boolean(b) => Arc::new(b.finish()),
+            ColumnBuilder::Integer(b) => {
+                let a = Arc::new(b.finish());
+                *b = Int64Builder::with_capacity(capacity);
+                a
+            }
+            ColumnBuilder::Real(b) => {
+                let a = Arc::new(b.finish());
+                *b = Float64Builder::with_capacity(capacity);
+                a
+            }
+            ColumnBuilder::Text(b) => {
+                let bytes = b.values_slice().len();
+                let a = Arc::new(b.finish());
+                *b = StringBuilder::with_capacity(capacity, bytes + bytes / 8);
+                a
+            }
+            ColumnBuilder::Blob(b) => {
+                let bytes = b.values_slice().len();
+                let a = Arc::new(b.finish());
+                *b = BinaryBuilder::with_capacity(capacity, bytes + bytes / 8);
+                a
+            }
+            ColumnBuilder::Boolean(b) => {
+                let a = Arc::new(b.finish());
+                *b = BooleanBuilder::with_capacity(capacity);
+                a
+            }
         }
     }
 }
 
-/// Builds record batches from rows; see the [module documentation](self).
-struct BatchBuilder {
+/// Builds record batches from rows (whole rows of values, or field by
+/// field); see the [module documentation](self).
+pub(crate) struct BatchBuilder {
     columns: Vec<Resolved>,
     schema: SchemaRef,
     builders: Vec<ColumnBuilder>,
@@ -110,10 +135,10 @@ struct BatchBuilder {
 }
 
 impl BatchBuilder {
-    fn new(columns: Vec<Resolved>, batch_size: usize) -> BatchBuilder {
+    pub(crate) fn new(columns: Vec<Resolved>, batch_size: usize) -> BatchBuilder {
         let builders = columns
             .iter()
-            .map(|c| ColumnBuilder::new(c.data_type, batch_size))
+            .map(|c| ColumnBuilder::new(c.data_type, batch_size, batch_size * VAR_BYTES_HINT))
             .collect();
         BatchBuilder {
             schema: schema_of(&columns),
@@ -122,6 +147,116 @@ impl BatchBuilder {
             batch_size,
             len: 0,
         }
+    }
+
+    /// The Arrow schema of the batches.
+    pub(crate) fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Number of columns.
+    pub(crate) fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Append `v` to column `slot` of row `row` (1-based), checking its
+    /// type and NULL. The row is complete once every column got a value and
+    /// [`end_row`](Self::end_row) is called.
+    #[inline]
+    pub(crate) fn put(&mut self, row: u64, slot: usize, v: FieldRef<'_>) -> Result<()> {
+        let (Some(b), Some(c)) = (self.builders.get_mut(slot), self.columns.get(slot)) else {
+            return Err(no_slot(slot, self.columns.len()));
+        };
+        if v.is_null() && !c.nullable {
+            return Err(ExportError::null_in_not_null(row, &c.name));
+        }
+        if b.append(v) {
+            return Ok(());
+        }
+        Err(misfit(row, c, v))
+    }
+
+    /// [`put`](Self::put) of a NULL, without a type dispatch.
+    #[inline]
+    pub(crate) fn put_null(&mut self, row: u64, slot: usize) -> Result<()> {
+        match self.builders.get_mut(slot) {
+            Some(b) if self.columns[slot].nullable => {
+                b.append(FieldRef::Null);
+                Ok(())
+            }
+            _ => Err(self.refuse(row, slot, FieldRef::Null)),
+        }
+    }
+
+    /// [`put`](Self::put) of an INTEGER, without a type dispatch.
+    #[inline]
+    pub(crate) fn put_integer(&mut self, row: u64, slot: usize, v: i64) -> Result<()> {
+        match self.builders.get_mut(slot) {
+            Some(ColumnBuilder::Integer(b)) => b.append_value(v),
+            Some(ColumnBuilder::Real(b)) => b.append_value(v as f64),
+            _ => return Err(self.refuse(row, slot, FieldRef::Integer(v))),
+        }
+        Ok(())
+    }
+
+    /// [`put`](Self::put) of a REAL, without a type dispatch.
+    #[inline]
+    pub(crate) fn put_real(&mut self, row: u64, slot: usize, v: f64) -> Result<()> {
+        match self.builders.get_mut(slot) {
+            Some(ColumnBuilder::Real(b)) => b.append_value(v),
+            _ => return Err(self.refuse(row, slot, FieldRef::Real(v))),
+        }
+        Ok(())
+    }
+
+    /// [`put`](Self::put) of a BOOLEAN, without a type dispatch.
+    #[inline]
+    pub(crate) fn put_boolean(&mut self, row: u64, slot: usize, v: bool) -> Result<()> {
+        match self.builders.get_mut(slot) {
+            Some(ColumnBuilder::Boolean(b)) => b.append_value(v),
+            Some(ColumnBuilder::Integer(b)) => b.append_value(i64::from(v)),
+            _ => return Err(self.refuse(row, slot, FieldRef::Boolean(v))),
+        }
+        Ok(())
+    }
+
+    /// [`put`](Self::put) of a TEXT value, without a type dispatch.
+    #[inline]
+    pub(crate) fn put_text(&mut self, row: u64, slot: usize, v: &str) -> Result<()> {
+        match self.builders.get_mut(slot) {
+            Some(ColumnBuilder::Text(b)) => b.append_value(v),
+            _ => return Err(self.refuse(row, slot, FieldRef::Text(v))),
+        }
+        Ok(())
+    }
+
+    /// [`put`](Self::put) of a BLOB value, without a type dispatch.
+    #[inline]
+    pub(crate) fn put_blob(&mut self, row: u64, slot: usize, v: &[u8]) -> Result<()> {
+        match self.builders.get_mut(slot) {
+            Some(ColumnBuilder::Blob(b)) => b.append_value(v),
+            _ => return Err(self.refuse(row, slot, FieldRef::Blob(v))),
+        }
+        Ok(())
+    }
+
+    /// Why `v` cannot go into column `slot` (out of line: the typed puts
+    /// stay small enough to inline).
+    #[cold]
+    #[inline(never)]
+    fn refuse(&self, row: u64, slot: usize, v: FieldRef<'_>) -> ExportError {
+        match self.columns.get(slot) {
+            None => no_slot(slot, self.columns.len()),
+            Some(c) if v.is_null() => ExportError::null_in_not_null(row, &c.name),
+            Some(c) => misfit(row, c, v),
+        }
+    }
+
+    /// Count a row whose every column got its value through
+    /// [`put`](Self::put).
+    #[inline]
+    pub(crate) fn end_row(&mut self) {
+        self.len += 1;
     }
 
     /// Append one row, checking arity, types and NULLs; `row` is its 1-based
@@ -135,40 +270,69 @@ impl BatchBuilder {
                 self.columns.len()
             )));
         }
-        for ((b, c), v) in self.builders.iter_mut().zip(&self.columns).zip(values) {
-            if v.is_null() && !c.nullable {
-                return Err(ExportError::null_in_not_null(row, &c.name));
-            }
-            if !b.append(v) {
-                let mut e = ExportError::wrong_type(row, &c.name, v, c.data_type);
-                if c.inferred {
-                    if let ExportError::BadValue { reason, .. } = &mut e {
-                        *reason = format!(
-                            "the column's type {} was inferred from the first batch of rows, \
-                             but this value is {}; CAST the column to one type",
-                            c.data_type,
-                            v.data_type().map_or("NULL", |t| t.name())
-                        );
-                    }
-                }
-                return Err(e);
-            }
+        for (slot, v) in values.iter().enumerate() {
+            self.put(row, slot, FieldRef::from(v))?;
         }
-        self.len += 1;
+        self.end_row();
         Ok(())
     }
 
-    fn is_full(&self) -> bool {
+    /// Rows in the builders now.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when the batch has its `batch_size` rows.
+    pub(crate) fn is_full(&self) -> bool {
         self.len >= self.batch_size
     }
 
     /// The rows so far as a batch (the builders start over).
-    fn finish(&mut self) -> Result<RecordBatch> {
-        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
+    pub(crate) fn finish(&mut self) -> Result<RecordBatch> {
+        let cap = self.batch_size;
+        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish(cap)).collect();
         self.len = 0;
         RecordBatch::try_new(Arc::clone(&self.schema), arrays)
             .map_err(|e| ExportError::schema(format!("building a record batch: {e}")))
     }
+}
+
+#[cold]
+#[inline(never)]
+fn no_slot(slot: usize, width: usize) -> ExportError {
+    ExportError::schema(format!("internal: column {slot} of {width}"))
+}
+
+/// The error for a value that does not fit column `c` (out of line: the
+/// append loop stays small).
+#[cold]
+#[inline(never)]
+fn misfit(row: u64, c: &Resolved, v: FieldRef<'_>) -> ExportError {
+    let value = v.to_value();
+    let mut e = ExportError::wrong_type(row, &c.name, &value, c.data_type);
+    if c.inferred {
+        if let ExportError::BadValue { reason, .. } = &mut e {
+            *reason = format!(
+                "the column's type {} was inferred from the first batch of rows, \
+                 but this value is {}; CAST the column to one type",
+                c.data_type,
+                value.data_type().map_or("NULL", |t| t.name())
+            );
+        }
+    }
+    e
+}
+
+/// A producer of record batches for the export pipeline: rows from any
+/// iterator ([`RecordBatches`]) or a table scan decoded field by field
+/// ([`ScanBatches`](super::scan::ScanBatches)).
+pub(crate) trait BatchSource {
+    /// The Arrow schema (may read ahead to infer column types).
+    fn schema(&mut self) -> Result<SchemaRef>;
+    /// The next batch, `None` at the end.
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>>;
+    /// Rows delivered in batches so far.
+    fn rows(&self) -> u64;
 }
 
 /// A stream of record batches over a stream of rows; see the
@@ -284,7 +448,7 @@ where
         Ok(())
     }
 
-    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+    fn produce(&mut self) -> Result<Option<RecordBatch>> {
         self.start()?;
         let held = std::mem::take(&mut self.held);
         let Some(builder) = self.builder.as_mut() else {
@@ -313,7 +477,7 @@ where
             row += 1;
             builder.push(row, &r)?;
         }
-        if builder.len == 0 {
+        if builder.len() == 0 {
             self.done = true;
             return Ok(None);
         }
@@ -334,11 +498,29 @@ where
         if self.done {
             return None;
         }
-        let r = self.next_batch();
+        let r = self.produce();
         if r.is_err() {
             self.done = true;
         }
         r.transpose()
+    }
+}
+
+impl<I, E> BatchSource for RecordBatches<I>
+where
+    I: Iterator<Item = std::result::Result<Vec<Value>, E>>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn schema(&mut self) -> Result<SchemaRef> {
+        RecordBatches::schema(self)
+    }
+
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        self.next().transpose()
+    }
+
+    fn rows(&self) -> u64 {
+        self.delivered
     }
 }
 
@@ -477,6 +659,54 @@ mod tests {
         assert_eq!(it.schema().unwrap().fields().len(), 1);
         assert!(it.next().is_none());
         assert_eq!(it.rows(), 0);
+    }
+
+    #[test]
+    fn typed_puts_check_like_put() {
+        let col = |name: &str, t, nullable| Resolved {
+            name: name.into(),
+            data_type: t,
+            nullable,
+            inferred: false,
+        };
+        let mut b = BatchBuilder::new(
+            vec![
+                col("i", DataType::Integer, false),
+                col("r", DataType::Real, true),
+                col("t", DataType::Text, true),
+                col("b", DataType::Blob, true),
+                col("o", DataType::Boolean, true),
+            ],
+            4,
+        );
+        // The widenings of `put`: INTEGER into REAL, BOOLEAN into INTEGER.
+        b.put_boolean(1, 0, true).unwrap();
+        b.put_integer(1, 1, 3).unwrap();
+        b.put_text(1, 2, "x").unwrap();
+        b.put_blob(1, 3, &[1]).unwrap();
+        b.put_null(1, 4).unwrap();
+        b.end_row();
+        let e = b.put_null(2, 0).unwrap_err().to_string();
+        assert!(e.contains("row 2, column i") && e.contains("NULL"), "{e}");
+        let e = b.put_text(2, 1, "no").unwrap_err().to_string();
+        assert!(e.contains("row 2, column r") && e.contains("'no'"), "{e}");
+        assert!(b.put_real(2, 0, 1.5).is_err());
+        assert!(b.put_integer(2, 2, 1).is_err());
+        assert!(b.put_blob(2, 4, &[]).is_err());
+        assert!(b.put_boolean(2, 3, false).is_err());
+        assert!(
+            b.put_integer(2, 9, 1)
+                .unwrap_err()
+                .to_string()
+                .contains("internal")
+        );
+        // Only the complete first row is in the batch; the failed puts
+        // above appended nothing.
+        let batch = b.finish().unwrap();
+        assert_eq!(batch.num_rows(), 1);
+        assert_eq!(batch.column(0).as_primitive::<Int64Type>().value(0), 1);
+        assert_eq!(batch.column(1).as_primitive::<Float64Type>().value(0), 3.0);
+        assert!(batch.column(4).is_null(0));
     }
 
     #[test]

@@ -44,7 +44,7 @@ use super::error::ExportError;
 use super::load::{ImportSummary, import_file};
 use super::options::{ExportOptions, ImportOptions};
 use super::progress::Progress;
-use super::write::{ExportSummary, export_rows};
+use super::write::{ExportSummary, export_rows, export_scan};
 use crate::error::SqlError;
 use crate::session::{Output, Session, map_table_error};
 
@@ -445,26 +445,14 @@ pub fn export_source(
             let specs: Vec<ColumnSpec> = picked.iter().map(|&i| all[i].clone()).collect();
             if !session.in_transaction() {
                 // Outside BEGIN ... COMMIT a table is read straight from a
-                // table-layer scan of a fresh snapshot: what the query
-                // below would return, without the executor's per-row cost.
-                let txn = session.database().begin().map_err(map_table_error)?;
-                let scan = txn
-                    .scan(table.name(), ScanRange::all(), Direction::Forward)
+                // table-layer snapshot scan, decoded field by field into the
+                // Arrow builders: what the query below would return,
+                // without the executor's or a transaction's per-row cost.
+                let scan = session
+                    .database()
+                    .snapshot_scan(table.name(), ScanRange::all(), Direction::Forward)
                     .map_err(map_table_error)?;
-                let every = columns.is_empty();
-                let rows = scan.map(move |r| {
-                    r.map(|row| {
-                        if every {
-                            row.values
-                        } else {
-                            picked
-                                .iter()
-                                .map(|&i| row.values.get(i).cloned().unwrap_or_default())
-                                .collect()
-                        }
-                    })
-                });
-                return export_rows(specs, rows, path, opts, progress).map_err(sql_error);
+                return export_scan(scan, &picked, path, opts, progress).map_err(sql_error);
             }
             let list = specs
                 .iter()

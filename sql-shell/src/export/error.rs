@@ -134,6 +134,7 @@ impl ExportError {
     }
 
     /// A value of the wrong type for a column.
+    #[cold]
     pub(crate) fn wrong_type(
         row: u64,
         column: &str,
@@ -150,6 +151,7 @@ impl ExportError {
     }
 
     /// A NULL in a column declared NOT NULL.
+    #[cold]
     pub(crate) fn null_in_not_null(row: u64, column: &str) -> ExportError {
         ExportError::BadValue {
             row,

@@ -7,7 +7,7 @@
 //! ```text
 //!   export                                       import
 //!   rows (scan / query cursor)                   file (.parquet .arrow .csv)
-//!     │ batch.rs: typed, NULL-checked,              │ read/: footer + schema check,
+//!     │ batch.rs / scan.rs: typed, NULL-checked,    │ read/: footer + schema check,
 //!     │   8,192-row RecordBatches                   │   batches or CSV records
 //!     ▼                                             ▼
 //!   write/: Parquet | Arrow IPC | CSV            read/: values typed for the
@@ -30,8 +30,9 @@
 //! transaction, the transaction's buffered writes (see [`load`]).
 //!
 //! ## Entry points
-//! - [`export_rows`] (any row stream), [`export_table`] (a table, in a
-//!   transaction) → [`ExportSummary`] (rows, bytes, time).
+//! - [`export_rows`] (any row stream), [`export_scan`] (a table scan,
+//!   decoded field by field into the Arrow builders), [`export_table`] (a
+//!   table, in a transaction) → [`ExportSummary`] (rows, bytes, time).
 //! - [`import_file`] (commits; one transaction or batches),
 //!   [`import_into`] (inside the caller's transaction), [`open_import`]
 //!   (just the typed rows) → [`ImportSummary`].
@@ -48,6 +49,7 @@ pub mod load;
 pub mod options;
 pub mod progress;
 pub mod read;
+mod scan;
 mod target;
 pub mod write;
 
@@ -58,4 +60,4 @@ pub use load::{ImportSummary, import_file, import_into};
 pub use options::{Compression, DEFAULT_ROW_GROUP_SIZE, ExportOptions, Format, ImportOptions};
 pub use progress::Progress;
 pub use read::{RowReader, open_import};
-pub use write::{ExportSummary, export_rows, export_table};
+pub use write::{ExportSummary, export_rows, export_scan, export_table};

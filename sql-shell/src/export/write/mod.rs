@@ -2,8 +2,9 @@
 //!
 //! ```text
 //!   caller's thread                               writer thread
-//!   rows ─► RecordBatches ─► batch ──channel(2)──► FormatWriter (parquet.rs,
-//!   (scan or query)   (batch.rs)                    ipc.rs, csv.rs)
+//!   query rows ─► RecordBatches (batch.rs) ┐
+//!   table scan ─► ScanBatches (scan.rs) ───┴► batch ──channel(4)──► FormatWriter
+//!                                                   (parquet.rs, ipc.rs, csv.rs)
 //!                                                      │ TargetWriter (temp file)
 //!   progress.update(rows)                              ▼
 //!                                 Target::commit: fsync, rename/link into place
@@ -26,13 +27,16 @@ use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use table_layer::{Direction, ScanRange, Transaction, Value};
+#[cfg(doc)]
+use table_layer::Database;
+use table_layer::{Direction, RowScan, ScanRange, Transaction, Value};
 
-use super::batch::RecordBatches;
+use super::batch::{BatchSource, RecordBatches};
 use super::columns::ColumnSpec;
 use super::error::{ExportError, Result};
 use super::options::{ExportOptions, Format};
 use super::progress::Progress;
+use super::scan::ScanBatches;
 use super::target::{Target, TargetWriter};
 
 /// Batches in flight between the converting and the writing thread: a
@@ -153,15 +157,66 @@ where
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let start = Instant::now();
-    let format = Format::resolve(opts.format, path)?;
     if columns.is_empty() {
         return Err(ExportError::schema("nothing to export: no columns"));
     }
-    let (target, out) = Target::create(path, opts.overwrite)?;
     let mut batches = RecordBatches::with_batch_size(columns, rows, opts.batch_size);
+    export_batches(&mut batches, start, path, opts, progress)
+}
+
+/// Export the rows of a table scan (a transaction's
+/// [`scan`](Transaction::scan) or a [`Database::snapshot_scan`]): the
+/// table columns at positions `columns` (all when empty), in that order,
+/// with their declared types and nullability. Rows are decoded field by
+/// field straight into the Arrow builders (see [`scan`](super::scan)).
+///
+/// ```
+/// # use std::sync::Arc;
+/// use sql_shell::export::{export_scan, ExportOptions, Progress};
+/// use table_layer::{ColumnDef, DataType, Database, Direction, ScanRange, TableSpec};
+/// let db = Database::open(Arc::new(kv_api::MemStore::new()))?;
+/// db.create_table(TableSpec::new("t").column(ColumnDef::new("a", DataType::Text))
+///     .column(ColumnDef::new("b", DataType::Integer)))?;
+/// db.run_with_retry(1, |t| t.insert("t", &["x".into(), 1.into()]).map(|_| ()))?;
+/// let dir = tempfile::tempdir()?;
+/// let scan = db.snapshot_scan("t", ScanRange::all(), Direction::Forward)?;
+/// let s = export_scan(scan, &[1], &dir.path().join("t.csv"), &ExportOptions::default(),
+///                     &mut Progress::none())?;
+/// assert_eq!(std::fs::read_to_string(dir.path().join("t.csv"))?, "b\n1\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn export_scan(
+    scan: RowScan,
+    columns: &[usize],
+    path: &Path,
+    opts: &ExportOptions,
+    progress: &mut Progress<'_>,
+) -> Result<ExportSummary> {
+    let start = Instant::now();
+    let all: Vec<usize>;
+    let picked = if columns.is_empty() {
+        all = (0..scan.table().columns().len()).collect();
+        &all[..]
+    } else {
+        columns
+    };
+    let mut batches = ScanBatches::new(scan, picked, opts.batch_size)?;
+    export_batches(&mut batches, start, path, opts, progress)
+}
+
+/// The export proper: temp file, schema, format writer, pipeline, commit.
+fn export_batches<S: BatchSource>(
+    batches: &mut S,
+    start: Instant,
+    path: &Path,
+    opts: &ExportOptions,
+    progress: &mut Progress<'_>,
+) -> Result<ExportSummary> {
+    let format = Format::resolve(opts.format, path)?;
+    let (target, out) = Target::create(path, opts.overwrite)?;
     let schema = batches.schema()?;
     let writer = open_writer(format, schema, out, opts, target.path())?;
-    let out = pipeline(&mut batches, writer, progress)?;
+    let out = pipeline(batches, writer, progress)?;
     let rows = batches.rows();
     let bytes = target.commit(out)?;
     progress.finish();
@@ -175,15 +230,11 @@ where
 }
 
 /// Convert on this thread, write on another (see the module documentation).
-fn pipeline<I, E>(
-    batches: &mut RecordBatches<I>,
+fn pipeline<S: BatchSource>(
+    batches: &mut S,
     mut writer: Box<dyn FormatWriter>,
     progress: &mut Progress<'_>,
-) -> Result<TargetWriter>
-where
-    I: Iterator<Item = std::result::Result<Vec<Value>, E>>,
-    E: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+) -> Result<TargetWriter> {
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::sync_channel::<RecordBatch>(PIPELINE_DEPTH);
         let handle = scope.spawn(move || -> Result<TargetWriter> {
@@ -194,9 +245,10 @@ where
         });
         let mut produced: Result<()> = Ok(());
         let mut sent = 0u64;
-        for batch in batches.by_ref() {
-            match batch {
-                Ok(b) => {
+        loop {
+            match batches.next_batch() {
+                Ok(None) => break,
+                Ok(Some(b)) => {
                     sent += b.num_rows() as u64;
                     if tx.send(b).is_err() {
                         // The writer stopped: its error is the one to report.
@@ -257,8 +309,7 @@ pub fn export_table(
     let scan = txn
         .scan(def.name(), ScanRange::all(), Direction::Forward)
         .map_err(|error| ExportError::Table { row: None, error })?;
-    let rows = scan.map(|r| r.map(|row| row.values));
-    export_rows(ColumnSpec::from_table(&def), rows, path, opts, progress)
+    export_scan(scan, &[], path, opts, progress)
 }
 
 #[cfg(test)]
