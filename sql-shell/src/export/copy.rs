@@ -58,7 +58,7 @@ pub fn show_progress_bars(on: bool) {
     PROGRESS_BARS.store(on, Ordering::Relaxed);
 }
 
-fn bars() -> bool {
+fn show_bars() -> bool {
     PROGRESS_BARS.load(Ordering::Relaxed)
 }
 
@@ -384,14 +384,27 @@ pub fn sql_error(e: ExportError) -> SqlError {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn execute(session: &mut Session, sql: &str) -> Result<Output<'static>, SqlError> {
+    execute_with(session, sql, false, None)
+}
+
+/// [`execute`] with a progress bar (when `bars` is true, or turned on by
+/// [`show_progress_bars`], and stderr is a terminal) and a cancel flag
+/// (the shell's Ctrl-C): once set, an export stops and leaves no file, an
+/// import commits nothing more (see [`Progress::with_cancel`]).
+pub fn execute_with(
+    session: &mut Session,
+    sql: &str,
+    bars: bool,
+    cancel: Option<&AtomicBool>,
+) -> Result<Output<'static>, SqlError> {
     let c = parse_copy(sql)?;
     if c.to {
         let mut opts = ExportOptions::default();
         for (k, v) in &c.options {
             opts.set(k, v.as_deref()).map_err(sql_error)?;
         }
-        opts.progress |= bars();
-        let mut progress = Progress::bar(opts.progress, "exporting");
+        opts.progress |= bars || show_bars();
+        let mut progress = bar(opts.progress, "exporting", cancel);
         let s = export_source(session, &c.source, &c.path, &opts, &mut progress)?;
         Ok(Output::Message(s.to_string()))
     } else {
@@ -399,13 +412,22 @@ pub fn execute(session: &mut Session, sql: &str) -> Result<Output<'static>, SqlE
         for (k, v) in &c.options {
             opts.set(k, v.as_deref()).map_err(sql_error)?;
         }
-        opts.progress |= bars();
+        opts.progress |= bars || show_bars();
         let CopySource::Table { name, columns } = &c.source else {
             return Err(SqlError::parse("COPY (query) FROM is not possible"));
         };
-        let mut progress = Progress::bar(opts.progress, "importing");
+        let mut progress = bar(opts.progress, "importing", cancel);
         let s = import_table(session, name, columns, &c.path, &opts, &mut progress)?;
         Ok(Output::Message(s.to_string()))
+    }
+}
+
+/// A progress bar (drawn only on a terminal) stopping at `cancel`.
+fn bar<'a>(show: bool, label: &'static str, cancel: Option<&'a AtomicBool>) -> Progress<'a> {
+    let p = Progress::bar(show, label);
+    match cancel {
+        Some(flag) => p.with_cancel(flag),
+        None => p,
     }
 }
 

@@ -15,7 +15,38 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+
+/// The bar's look: `⠋ exporting 1,234,567 rows  2,345,678 rows/s  1s`.
+/// indicatif's own `{per_sec}` renders as `2345678.1234/s` (its unit
+/// glued on, and a precision meant for small rates), so the rate is a key
+/// of ours: whole rows per second with thousands separators.
+fn style() -> ProgressStyle {
+    match ProgressStyle::with_template("{spinner} {prefix} {human_pos} rows  {rate}  {elapsed}") {
+        Ok(s) => s.with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{} rows/s", thousands(s.per_sec()));
+        }),
+        Err(_) => ProgressStyle::default_spinner(),
+    }
+}
+
+/// `1234567.8` → `1,234,568`.
+fn thousands(rate: f64) -> String {
+    let n = if rate.is_finite() && rate > 0.0 {
+        rate.round() as u64
+    } else {
+        0
+    };
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
 
 /// Reports rows done to a callback and, when enabled, a progress bar.
 pub struct Progress<'a> {
@@ -39,11 +70,7 @@ impl<'a> Progress<'a> {
     pub fn bar(show: bool, label: &'static str) -> Progress<'a> {
         let bar = (show && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4));
-            if let Ok(style) = ProgressStyle::with_template(
-                "{spinner} {prefix} {human_pos} rows  {per_sec:.0} rows/s  {elapsed}",
-            ) {
-                bar.set_style(style);
-            }
+            bar.set_style(style());
             bar.set_prefix(label);
             bar.enable_steady_tick(Duration::from_millis(250));
             bar
@@ -99,6 +126,71 @@ impl Drop for Progress<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_has_thousands_separators_and_no_fraction() {
+        assert_eq!(thousands(0.0), "0");
+        assert_eq!(thousands(999.4), "999");
+        assert_eq!(thousands(1000.0), "1,000");
+        assert_eq!(thousands(1_234_567.8), "1,234,568");
+        assert_eq!(thousands(f64::NAN), "0");
+        assert_eq!(thousands(f64::INFINITY), "0");
+    }
+
+    /// The bar's text, drawn into an in-memory terminal: one "rows/s",
+    /// no "/s" glued to the number (the `{per_sec}` glitch).
+    /// A terminal that records what is written to it.
+    #[derive(Clone, Debug, Default)]
+    struct Recorder(std::sync::Arc<std::sync::Mutex<String>>);
+
+    impl indicatif::TermLike for Recorder {
+        fn width(&self) -> u16 {
+            120
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(s)
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().unwrap().push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            self.0.lock().unwrap().clear();
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn bar_text_shows_rows_and_a_clean_rate() {
+        let term = Recorder::default();
+        let bar = ProgressBar::with_draw_target(
+            None,
+            ProgressDrawTarget::term_like(Box::new(term.clone())),
+        );
+        bar.set_style(style());
+        bar.set_prefix("exporting");
+        bar.set_position(1_234_567);
+        bar.tick();
+        let text = term.0.lock().unwrap().clone();
+        assert!(text.contains("exporting 1,234,567 rows  "), "{text}");
+        assert_eq!(text.matches("/s").count(), 1, "{text}");
+        assert!(text.contains(" rows/s  "), "{text}");
+    }
 
     #[test]
     fn callback_sees_updates_and_no_bar_off_terminal() {

@@ -61,6 +61,12 @@ impl Interrupt {
         self.flag.load(Ordering::Relaxed)
     }
 
+    /// The flag itself, for work that polls it (the export library's
+    /// [`Progress::with_cancel`](sql_shell::export::Progress::with_cancel)).
+    pub fn flag(&self) -> &AtomicBool {
+        &self.flag
+    }
+
     /// Forget an earlier Ctrl-C (before each statement).
     pub fn clear(&self) {
         self.flag.store(false, Ordering::Relaxed);

@@ -21,6 +21,7 @@
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
+use sql_shell::export::copy;
 use sql_shell::planner::Statement;
 use sql_shell::session::map_table_error;
 use sql_shell::{Column, Output, Rows, Session, SqlError, Value, split_statements};
@@ -227,6 +228,18 @@ impl Shell {
             let outcome = match index_build {
                 Some(Ok(tag)) => Ok(Output::Message(tag)),
                 Some(Err(e)) => Err(e),
+                // COPY shows its own progress bar (rows, rows/s) instead of
+                // the spinner, and stops at Ctrl-C.
+                None if copy::is_copy(sql) => {
+                    busy.end();
+                    let interrupt = self.interrupt.clone();
+                    copy::execute_with(
+                        &mut self.session,
+                        sql,
+                        self.progress.enabled(),
+                        Some(interrupt.flag()),
+                    )
+                }
                 None => self.session.execute(sql),
             };
             match outcome {

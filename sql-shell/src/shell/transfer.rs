@@ -1,6 +1,6 @@
 //! `.export` and `.import`: tables and query results to and from Parquet,
-//! Arrow IPC and CSV files, through the export library
-//! ([`sql_shell::export`]).
+//! Arrow IPC and CSV files, through the same code as `COPY ... TO/FROM`
+//! ([`copy::export_source`], [`copy::import_table`]).
 //!
 //! ```text
 //! .export [--format F] [--compression C] [--row-group-size N] [--overwrite] [--no-header] FILE TABLE|QUERY
@@ -15,18 +15,18 @@
 //! (naming its row and column), unless `--commit-every N` asks for batches.
 //!
 //! A table is exported with its declared types and nullability, as the
-//! session sees it (an open transaction's changes included). On a terminal
-//! a progress bar shows rows and rows per second; Ctrl-C stops an export
-//! (no file is left behind).
+//! session sees it (an open transaction's changes included; outside a
+//! transaction through the fast snapshot scan, as `COPY t TO`). On a
+//! terminal a progress bar shows rows and rows per second; Ctrl-C stops an
+//! export (no file is left behind) or an import (nothing more committed).
 
 use std::path::Path;
 
-use sql_shell::export::{self, ColumnSpec, ExportOptions, ImportOptions, Progress};
-use sql_shell::{Output, SqlError};
+use sql_shell::export::copy::{self, CopySource};
+use sql_shell::export::{ExportOptions, ImportOptions, Progress};
 
 use super::diagnostic::message;
 use super::runner::Shell;
-use super::schema::ident;
 
 /// The first word of `s` (quotes group, as in other meta commands) and
 /// the text after it.
@@ -82,51 +82,30 @@ pub fn export(shell: &mut Shell, rest: &str) -> Result<(), String> {
         return Err(".export needs a table name or a query after the file name".into());
     }
     let catalog = shell.session.catalog();
-    let (query, columns) = match catalog.find_table(source) {
-        Some(t) => (
-            format!("SELECT * FROM {}", ident(t.name())),
-            Some(ColumnSpec::from_table(t)),
-        ),
+    let source = match catalog.find_table(source) {
+        Some(t) => CopySource::Table {
+            name: t.name().to_string(),
+            columns: Vec::new(),
+        },
         None if source.split_whitespace().count() == 1 && !source.contains('(') => {
             return Err(super::schema::no_table(&catalog, source));
         }
-        None => (source.to_string(), None),
+        None => CopySource::Query(source.to_string()),
     };
-    let show = shell.progress.enabled();
+    let path = Path::new(&file);
+    if path.exists() && !opts.overwrite {
+        return Err(format!(
+            "{} already exists (use .export --overwrite to replace it)",
+            path.display()
+        ));
+    }
+    shell.interrupt.clear();
     let interrupt = shell.interrupt.clone();
-    interrupt.clear();
-    let summary = {
-        let mut rows = match shell.session.execute(&query) {
-            Ok(Output::Rows(rows)) => rows,
-            Ok(_) => return Err(".export needs a query that returns rows (SELECT ...)".into()),
-            Err(e) => return Err(format!("the query failed: {}", message(&e))),
-        };
-        let columns = columns.unwrap_or_else(|| {
-            rows.columns()
-                .iter()
-                .map(|c| match c.data_type {
-                    Some(t) => ColumnSpec::new(c.name.clone(), t),
-                    None => ColumnSpec::untyped(c.name.clone()),
-                })
-                .collect()
-        });
-        let stream = std::iter::from_fn(|| {
-            if interrupt.is_set() {
-                return Some(Err(SqlError::runtime("interrupted (Ctrl-C)")));
-            }
-            rows.next_row().transpose()
-        });
-        let mut progress = Progress::bar(show, "exporting");
-        export::export_rows(columns, stream, Path::new(&file), &opts, &mut progress).map_err(
-            |e| match e {
-                export::ExportError::Exists { path } => format!(
-                    "{} already exists (use .export --overwrite to replace it)",
-                    path.display()
-                ),
-                other => other.to_string(),
-            },
-        )?
-    };
+    let mut progress =
+        Progress::bar(shell.progress.enabled(), "exporting").with_cancel(interrupt.flag());
+    let summary = copy::export_source(&mut shell.session, &source, path, &opts, &mut progress)
+        .map_err(|e| message(&e))?;
+    drop(progress);
     shell.tag(&summary.to_string())
 }
 
@@ -155,16 +134,19 @@ pub fn import(shell: &mut Shell, rest: &str) -> Result<(), String> {
     if catalog.find_table(&table).is_none() {
         return Err(super::schema::no_table(&catalog, &table));
     }
-    let mut progress = Progress::bar(shell.progress.enabled(), "importing");
-    let summary = export::import_file(
-        shell.session.database(),
+    shell.interrupt.clear();
+    let interrupt = shell.interrupt.clone();
+    let mut progress =
+        Progress::bar(shell.progress.enabled(), "importing").with_cancel(interrupt.flag());
+    let summary = copy::import_table(
+        &mut shell.session,
         &table,
+        &[],
         Path::new(&file),
-        None,
         &opts,
         &mut progress,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| message(&e))?;
     drop(progress);
     shell.tag(&summary.to_string())
 }
@@ -199,6 +181,51 @@ mod tests {
             ]
         );
         assert!(parse("--format", &[], |_, _| Ok(())).is_err());
+    }
+
+    /// `.export` and `COPY ... TO` run one code path: both see an open
+    /// transaction's rows, both write the same file, and a Ctrl-C that
+    /// came before the command does not cancel it.
+    #[test]
+    fn export_and_copy_agree_inside_and_outside_transactions() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut sh, out, err) = shell_over(Session::open(None).unwrap());
+        sh.run_chunk(
+            "create table t (id integer primary key, v text);
+             insert into t values (1, 'a'), (2, 'b');
+             begin; insert into t values (3, 'uncommitted');",
+            1,
+            "t",
+        );
+        out.take();
+        sh.interrupt.set();
+        let a = dir.path().join("a.csv");
+        let b = dir.path().join("b.csv");
+        sh.run_meta(&format!(".export {} t", a.display()), "t", 1);
+        sh.run_chunk(&format!("COPY t TO '{}';", b.display()), 1, "t");
+        let o = out.take();
+        assert_eq!(o.matches("COPY 3 rows to ").count(), 2, "{o}{}", err.text());
+        let want = "id,v\n1,a\n2,b\n3,uncommitted\n";
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), want);
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), want);
+        sh.run_chunk("rollback;", 1, "t");
+        sh.run_meta(&format!(".export --overwrite {} t", a.display()), "t", 1);
+        sh.run_chunk(&format!("COPY t TO '{}' (OVERWRITE);", b.display()), 1, "t");
+        let want = "id,v\n1,a\n2,b\n";
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), want);
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), want);
+        // A query, and an import into a table through COPY FROM.
+        sh.run_meta(
+            &format!(
+                ".export --overwrite {} select v, id * 10 as x from t",
+                a.display()
+            ),
+            "t",
+            1,
+        );
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "v,x\na,10\nb,20\n");
+        assert_eq!(err.text(), "");
+        assert_eq!(sh.failures(), 0);
     }
 
     #[test]
