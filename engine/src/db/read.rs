@@ -18,6 +18,7 @@ use kv_api::{BatchOp, Direction, KeyRange, KvIterator, Result, WriteBatch};
 use super::Inner;
 use crate::iter::InternalIterator;
 use crate::iter::db_iter::{DbIter, IterGuard};
+use crate::iter::level::{LevelIter, TableOpener};
 use crate::iter::merge::MergingIter;
 use crate::key::{self, Kind};
 use crate::memtable::{Hit, MemIter};
@@ -133,16 +134,39 @@ pub(crate) fn iter(
             f.visible_into(snap, &mut tombs);
         }
     }
-    // For simplicity every overlapping table gets its own iterator; a
-    // level iterator opening files lazily will replace this for deep levels
-    // once compaction fills them.
-    for (_, f) in sv.version.files() {
+    // L0 tables overlap one another: one iterator each. Deeper levels are
+    // sorted runs: one lazily opening iterator per level. Range tombstones
+    // of every table in the range are gathered up front (they are in
+    // memory while the table is in the table cache).
+    for f in &sv.version.levels[0] {
         if f.smallest_seq > snap || !overlaps(f, &range) {
             continue;
         }
         let t = inner.tables.get(f.number)?;
         t.fragments().visible_into(snap, &mut tombs);
         children.push(Box::new(t.iter(dir)));
+    }
+    let mut opener: Option<TableOpener> = None;
+    for files in &sv.version.levels[1..] {
+        let files: Vec<_> = files
+            .iter()
+            .filter(|f| f.smallest_seq <= snap && overlaps(f, &range))
+            .cloned()
+            .collect();
+        if files.is_empty() {
+            continue;
+        }
+        for f in &files {
+            let t = inner.tables.get(f.number)?;
+            t.fragments().visible_into(snap, &mut tombs);
+        }
+        let open = opener
+            .get_or_insert_with(|| {
+                let inner = Arc::clone(inner);
+                Arc::new(move |n| inner.tables.get(n))
+            })
+            .clone();
+        children.push(Box::new(LevelIter::new(files, open, dir)));
     }
     let merge = MergingIter::new(children, dir);
     let tombs = crate::rangedel::Visible::new(tombs);

@@ -18,6 +18,7 @@
 //! so no entry is allocated on the way through.
 
 pub mod db_iter;
+pub mod level;
 pub mod merge;
 
 use kv_api::Result;
