@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rocksdb::statistics::Ticker;
 use rocksdb::{
-    BlockBasedOptions, Cache, DB, DBCompressionType, Direction, IteratorMode, Options, WriteBatch,
+    BlockBasedOptions, Cache, DB, DBCompressionType, IteratorMode, Options, WriteBatch,
     WriteOptions,
 };
 
