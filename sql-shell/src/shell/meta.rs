@@ -28,7 +28,8 @@ Meta commands (also at the start of a line in scripts):
   .echo on|off           print each statement before running it
   .read FILE             run the statements and commands in FILE
   .open PATH             close this database and open PATH (:memory: for a new in-memory one)
-  .stats                 storage engine statistics and table row counts
+  .stats [raw]           storage engine statistics (grouped; raw: name value lines)
+                         and table row counts
   .check [TABLE]         integrity check: every index agrees with its table
   .export [--overwrite] FILE TABLE|QUERY
                          write a table or a query's result to FILE: parquet, arrow
@@ -293,8 +294,13 @@ impl Shell {
                 self.open(&path)
             }
             "stats" => {
-                max_args(0)?;
-                let text = self.stats_text()?;
+                max_args(1)?;
+                let raw = match arg(0) {
+                    None => false,
+                    Some(a) if a.eq_ignore_ascii_case("raw") => true,
+                    Some(a) => return Err(format!(".stats takes no argument or raw, not {a:?}")),
+                };
+                let text = self.stats_text(raw);
                 out(self, &text)
             }
             "check" => {
@@ -372,27 +378,37 @@ impl Shell {
             .map_err(|e| format!("closing the previous database: {e}"))
     }
 
-    /// `.stats`: the store's counters and each table's row count.
-    fn stats_text(&self) -> Result<String, String> {
+    /// `.stats [raw]`: the store's counters (grouped, or as they are) and
+    /// each table's row count; see [`super::stats`].
+    fn stats_text(&self, raw: bool) -> String {
+        let stats = self.session.store().stats();
+        if raw {
+            return super::stats::raw(&stats);
+        }
         let mut text = format!("database: {}\n", self.db_label);
-        text.push_str(&self.session.store().stats().to_string());
+        text.push_str(&super::stats::render(&stats));
         let db = self.session.database();
         let cat = self.session.catalog();
         let tables = schema::sorted_tables(&cat);
         if !tables.is_empty() {
-            text.push_str("tables (rows, indexes):\n");
+            text.push_str("tables:\n");
         }
-        for t in tables {
-            let rows = db
-                .approximate_row_count(t.name())
-                .map_or_else(|e| format!("? ({e})"), |n| n.to_string());
-            text.push_str(&format!(
-                "  {}: {rows} rows, {} indexes\n",
-                t.name(),
-                t.indexes().len()
-            ));
+        let rows: Vec<(String, String, usize)> = tables
+            .iter()
+            .map(|t| {
+                let rows = db
+                    .approximate_row_count(t.name())
+                    .map_or_else(|e| format!("? ({e})"), super::stats::count);
+                (t.name().to_string(), rows, t.indexes().len())
+            })
+            .collect();
+        let nw = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+        let rw = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
+        for (name, n, idx) in rows {
+            let plural = if idx == 1 { "index" } else { "indexes" };
+            text.push_str(&format!("  {name:<nw$}  {n:>rw$} rows  {idx} {plural}\n"));
         }
-        Ok(text)
+        text
     }
 }
 
@@ -508,9 +524,14 @@ mod tests {
         meta(&mut sh, ".stats");
         let s = out.take();
         assert!(
-            s.contains("backend: ") && s.contains("  t: 1 rows, 1 indexes"),
+            s.contains("backend: memory") && s.contains("tables:\n  t  1 rows  1 index\n"),
             "{s}"
         );
+        meta(&mut sh, ".stats raw");
+        let s = out.take();
+        assert!(s.starts_with("backend memory\n"), "{s}");
         assert_eq!(err.text(), "");
+        meta(&mut sh, ".stats loud");
+        assert!(err.take().contains("raw"));
     }
 }

@@ -38,6 +38,7 @@ pub mod repl;
 pub mod runner;
 pub mod schema;
 pub mod settings;
+pub mod stats;
 #[cfg(test)]
 pub mod testing;
 pub mod transfer;
