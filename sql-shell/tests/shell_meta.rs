@@ -125,7 +125,22 @@ fn help_and_stats() {
         )
         .ok();
     assert!(r.stdout.contains("backend: engine"), "{r:#?}");
-    assert!(r.stdout.contains("  t: 2 rows, 0 indexes"), "{r:#?}");
+    assert!(
+        r.stdout.contains("\ntables:\n  t  2 rows  0 indexes\n"),
+        "{r:#?}"
+    );
+    // The stable names a user looks for: bytes written, levels.
+    assert!(r.stdout.contains("\nbytes:\n  written.user "), "{r:#?}");
+    assert!(
+        r.stdout.contains("\nlevels:\n") && r.stdout.contains("\n  L0 "),
+        "{r:#?}"
+    );
+    let raw = env.run(&[&db, "-c", ".stats raw"], "").ok();
+    assert!(raw.stdout.starts_with("backend engine\n"), "{raw:#?}");
+    assert!(
+        raw.stdout.lines().all(|l| l.split(' ').count() == 2),
+        "{raw:#?}"
+    );
 }
 
 #[test]
