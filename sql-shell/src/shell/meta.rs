@@ -41,7 +41,11 @@ Meta commands (also at the start of a line in scripts):
   .quit, .exit [CODE]    leave the shell (Ctrl-D too)
 psql spellings: \\q \\? \\dt \\d [TABLE] \\di \\timing \\i FILE
 Statements end with ';' and may span lines. Ctrl-C drops the statement being
-typed (or stops the output of a running query).
+typed, stops the output of a running query, and stops a COPY, .export or
+.import (no file is left; nothing more is loaded).
+COPY t TO 'f.parquet' / COPY (SELECT ...) TO 'f.csv' / COPY t FROM 'f.arrow'
+with options (FORMAT, COMPRESSION, ROW_GROUP_SIZE, HEADER, OVERWRITE,
+COMMIT_EVERY) do the same as .export and .import in SQL (docs/EXPORT.md).
 ";
 
 /// Every command name, for near-miss suggestions.
