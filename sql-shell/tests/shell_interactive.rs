@@ -260,3 +260,63 @@ fn ctrl_c_stops_streaming_output_and_twice_leaves() {
     assert!(r.stdout.starts_with(" 10000\n"), "{r:#?}");
     assert!(r.stdout.contains(": ok"), "{r:#?}");
 }
+
+/// `.export` and `COPY ... TO` at the prompt: a progress bar with rows and
+/// a clean rate on the terminal, Ctrl-C stops them with no file (and no
+/// temporary file) left, and the shell goes on.
+#[test]
+fn exports_show_progress_and_stop_at_ctrl_c() {
+    let env = Env::new();
+    let db = env.db("x.db");
+    env.run(
+        &[
+            &db,
+            "-q",
+            "-c",
+            "create table d (x integer primary key); insert into d values (0),(1),(2),(3),(4),(5),(6),(7),(8),(9); \
+             create table n (x integer primary key); \
+             insert into n select a.x * 1000 + b.x * 100 + c.x * 10 + e.x from d a, d b, d c, d e",
+        ],
+        "",
+    )
+    .ok();
+    let out = env.home().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let a = out.join("a.csv");
+    let b = out.join("b.parquet");
+    let mut t = Term::spawn(&env, &[&db]);
+    t.expect("hive> ");
+    // 100 million rows: only Ctrl-C ends these in time.
+    t.send(&format!(
+        ".export {} select a.x, b.x from n a, n b\r",
+        a.display()
+    ));
+    t.expect("exporting ");
+    let bar = t.expect(" rows/s");
+    assert!(!bar.contains("/s rows"), "{bar:?}");
+    t.signal(Signal::SIGINT);
+    t.expect("interrupted after ");
+    t.expect("hive> ");
+    t.send(&format!(
+        "COPY (select a.x, b.x from n a, n b) TO '{}';\r",
+        b.display()
+    ));
+    t.expect("exporting ");
+    t.expect(" rows/s");
+    t.signal(Signal::SIGINT);
+    t.expect("interrupted after ");
+    t.expect("hive> ");
+    // Nothing was left behind, not even a temporary file.
+    let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+    t.send(&format!("COPY d TO '{}';\r", a.display()));
+    t.expect("COPY 10 rows to ");
+    t.expect("hive> ");
+    t.send(".quit\r");
+    assert_eq!(t.wait(), 0);
+    assert!(
+        std::fs::read_to_string(&a)
+            .unwrap()
+            .starts_with("x\n0\n1\n")
+    );
+}
