@@ -17,9 +17,10 @@ use super::settings::{Mode, parse_switch};
 pub const HELP: &str = "\
 Meta commands (also at the start of a line in scripts):
   .help                  this list
-  .tables                the tables
+  .tables [PATTERN]      the tables (matching a LIKE pattern: .tables order%)
   .schema [TABLE]        CREATE statements of the tables (or one) and their indexes
   .indexes [TABLE]       the indexes (of one table)
+  .show                  the current settings and database
   .mode [MODE]           output mode: table, csv, json, jsonl, line (no MODE: show it)
   .headers on|off        column names in table and csv output
   .nullvalue TEXT        how NULL is shown ('' for empty)
@@ -39,7 +40,7 @@ Meta commands (also at the start of a line in scripts):
                          load a parquet, arrow or csv FILE into TABLE, all or nothing
                          (or committing every N rows); --format, --no-header
   .quit, .exit [CODE]    leave the shell (Ctrl-D too)
-psql spellings: \\q \\? \\dt \\d [TABLE] \\di \\timing \\i FILE
+psql spellings: \\q \\? \\dt \\d [TABLE] \\di \\timing \\i FILE \\x (line mode) \\set
 Statements end with ';' and may span lines. Ctrl-C drops the statement being
 typed, stops the output of a running query, and stops a COPY, .export or
 .import (no file is left; nothing more is loaded).
@@ -52,6 +53,7 @@ COMMIT_EVERY) do the same as .export and .import in SQL (docs/EXPORT.md).
 const COMMANDS: &[&str] = &[
     "help",
     "tables",
+    "show",
     "schema",
     "indexes",
     "mode",
@@ -105,11 +107,36 @@ pub fn words(line: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// SQL LIKE, case-insensitive: `%` any run of characters, `_` one
+/// character (for `.tables PATTERN`, as sqlite3 does).
+fn like(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().flat_map(char::to_lowercase).collect();
+    let n: Vec<char> = name.chars().flat_map(char::to_lowercase).collect();
+    // matched[j]: the pattern so far matches the first j name characters
+    // (dynamic programming: linear in each, whatever the pattern).
+    let mut matched = vec![false; n.len() + 1];
+    matched[0] = true;
+    for &c in &p {
+        let mut next = vec![false; n.len() + 1];
+        for j in 0..=n.len() {
+            next[j] = match c {
+                '%' => matched[j] || (j > 0 && next[j - 1]),
+                '_' => j > 0 && matched[j - 1],
+                c => j > 0 && matched[j - 1] && n[j - 1] == c,
+            };
+        }
+        matched = next;
+    }
+    matched[n.len()]
+}
+
 /// A psql backslash command as the equivalent dot command.
 fn from_psql(cmd: &str, args: &[String]) -> Option<(&'static str, Vec<String>)> {
     let a = args.to_vec();
     Some(match cmd {
         "q" => ("quit", a),
+        "x" => ("mode", vec!["line".to_string()]),
+        "set" if args.is_empty() => ("show", a),
         "?" | "h" | "help" => ("help", a),
         "dt" => ("tables", a),
         "d" if args.is_empty() => ("tables", a),
@@ -192,13 +219,20 @@ impl Shell {
                 Ok(())
             }
             "tables" => {
-                max_args(0)?;
+                max_args(1)?;
                 let cat = self.session.catalog();
                 let mut text = String::new();
                 for t in schema::sorted_tables(&cat) {
-                    text.push_str(t.name());
-                    text.push('\n');
+                    if arg(0).is_none_or(|p| like(p, t.name())) {
+                        text.push_str(t.name());
+                        text.push('\n');
+                    }
                 }
+                out(self, &text)
+            }
+            "show" => {
+                max_args(0)?;
+                let text = self.show_settings();
                 out(self, &text)
             }
             "schema" => {
@@ -341,6 +375,31 @@ impl Shell {
         }
     }
 
+    /// `.show`: every setting and the database, one per line.
+    fn show_settings(&self) -> String {
+        let s = &self.settings;
+        let on = |b: bool| if b { "on" } else { "off" };
+        let null = match &s.null_text {
+            Some(t) => format!("{t:?}"),
+            None => "(mode default)".into(),
+        };
+        let txn = if self.session.in_transaction() {
+            "open"
+        } else {
+            "none"
+        };
+        format!(
+            "    database: {}\n backend: {}\n transaction: {txn}\n        mode: {}\n     headers: {}\n   nullvalue: {null}\n       timer: {}\n        bail: {}\n        echo: {}\n",
+            self.db_label,
+            self.session.store().stats().backend(),
+            s.mode,
+            on(s.headers),
+            on(s.timer),
+            on(s.bail),
+            on(s.echo),
+        )
+    }
+
     /// `.read FILE`: run a script, nested.
     fn read_file(&mut self, file: &str) -> Result<(), String> {
         if self.read_depth >= MAX_READ_DEPTH {
@@ -426,6 +485,23 @@ mod tests {
     }
 
     #[test]
+    fn like_patterns() {
+        assert!(like("%", ""));
+        assert!(like("O%r", "ORDER"));
+        assert!(like("_a%", "pairs"));
+        assert!(!like("_a", "pairs"));
+        assert!(!like("x%", "pairs"));
+        assert!(like(
+            "%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%b",
+            &"a".repeat(200).replace('a', "ab")
+        ));
+        assert!(!like(
+            "%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%c",
+            &"ab".repeat(200)
+        ));
+    }
+
+    #[test]
     fn words_split_and_quote() {
         assert_eq!(
             words("a  'b c' \"d\"e ''").unwrap(),
@@ -470,6 +546,12 @@ mod tests {
         );
         meta(&mut sh, ".tables");
         assert_eq!(out.take(), "order\npairs\nplain\n");
+        meta(&mut sh, ".tables P%");
+        assert_eq!(out.take(), "pairs\nplain\n");
+        meta(&mut sh, ".tables _rder");
+        assert_eq!(out.take(), "order\n");
+        meta(&mut sh, "\\dt nothing%");
+        assert_eq!(out.take(), "");
         meta(&mut sh, ".indexes order");
         let idx = out.take();
         assert!(
@@ -493,6 +575,18 @@ mod tests {
         assert!(!sh.settings.headers && sh.settings.timer && sh.settings.bail);
         assert_eq!(sh.settings.null_text.as_deref(), Some("∅"));
         assert_eq!(sh.failures(), 0, "{}", err.text());
+        meta(&mut sh, ".show");
+        let shown = out.take();
+        assert!(
+            shown.contains("        mode: csv\n")
+                && shown.contains("     headers: off\n")
+                && shown.contains("   nullvalue: \"∅\"\n")
+                && shown.contains("       timer: on\n")
+                && shown.contains(" backend: memory\n"),
+            "{shown}"
+        );
+        meta(&mut sh, "\\x");
+        assert_eq!(sh.settings.mode, Mode::Line);
         meta(&mut sh, ".quit 3");
         assert!(matches!(sh.stopped(), Some(Stop::Quit(3))));
     }
