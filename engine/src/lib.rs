@@ -17,7 +17,7 @@
 //!   ├── compaction/ leveled compaction: picking (scores, trivial moves),
 //!   │              the merge job (snapshot stripes, tombstone drops)
 //!   ├── iter/      merging iterator, the user-facing DB iterator
-//!   ├── cache/     sharded LRU: block cache and table cache
+//!   ├── cache/     sharded CLOCK block cache, table cache
 //!   ├── fs/        the file-system trait, the OS one and a fault injector
 //!   ├── rangedel.rs range tombstones, fragmented
 //!   ├── key.rs     internal keys (user key + sequence + kind)

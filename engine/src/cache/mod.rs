@@ -1,9 +1,9 @@
-//! Caches between the read path and the disk: a sharded block cache with a
+//! Caches between the read path and the disk: a sharded CLOCK block cache with a
 //! capacity in bytes ([`BlockCache`]) and a bounded cache of open tables
 //! ([`TableCache`], each entry an open file with its index, filter and range
 //! tombstones in memory).
 
-pub mod lru;
+pub mod clock;
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -17,7 +17,7 @@ use parking_lot::RwLock;
 use crate::fs::FileSystem;
 use crate::sstable::block::Block;
 use crate::sstable::table::Table;
-use lru::Lru;
+use clock::Clock;
 
 /// Counters of table reads, kept beside the block cache because every open
 /// table shares it.
@@ -38,7 +38,7 @@ pub struct ReadStats {
 
 /// Data blocks keyed by (table file number, block offset).
 pub struct BlockCache {
-    lru: Lru<(u64, u64), Arc<Block>>,
+    store: Clock<(u64, u64), Arc<Block>>,
     /// Lookups that found the block.
     pub hits: AtomicU64,
     /// Lookups that had to read the file.
@@ -51,7 +51,7 @@ impl BlockCache {
     /// A cache holding up to `bytes` of blocks.
     pub fn new(bytes: usize) -> Self {
         BlockCache {
-            lru: Lru::new(bytes, 16),
+            store: Clock::new(bytes, 16),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             reads: ReadStats::default(),
@@ -60,12 +60,12 @@ impl BlockCache {
 
     /// A cached block, without counting a hit or miss (compactions).
     pub fn peek(&self, file: u64, offset: u64) -> Option<Arc<Block>> {
-        self.lru.get(&(file, offset))
+        self.store.get(&(file, offset))
     }
 
     /// A cached block.
     pub fn get(&self, file: u64, offset: u64) -> Option<Arc<Block>> {
-        let b = self.lru.get(&(file, offset));
+        let b = self.store.get(&(file, offset));
         if b.is_some() {
             self.hits.fetch_add(1, Ordering::Relaxed);
         } else {
@@ -77,17 +77,17 @@ impl BlockCache {
     /// Remember a block.
     pub fn insert(&self, file: u64, offset: u64, block: Arc<Block>) {
         let charge = block.size() + 64;
-        self.lru.insert((file, offset), block, charge);
+        self.store.insert((file, offset), block, charge);
     }
 
     /// Bytes cached.
     pub fn used(&self) -> usize {
-        self.lru.used()
+        self.store.used()
     }
 }
 
 /// Open tables with the tick of their last use.
-type OpenTables = HashMap<u64, (Arc<Table>, AtomicU64), BuildHasherDefault<lru::FastHasher>>;
+type OpenTables = HashMap<u64, (Arc<Table>, AtomicU64), BuildHasherDefault<clock::FastHasher>>;
 
 /// Open tables keyed by file number, at most `max_open` of them.
 ///
