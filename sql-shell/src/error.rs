@@ -307,6 +307,9 @@ impl From<kv_api::Error> for SqlError {
             SqlError::Conflict {
                 message: e.to_string(),
             }
+        } else if matches!(e, kv_api::Error::InvalidArgument(_)) {
+            // A limit of the store (key, value or batch size).
+            SqlError::runtime(e.to_string())
         } else {
             SqlError::Storage {
                 message: e.to_string(),

@@ -31,13 +31,14 @@
 pub mod error;
 pub mod exec;
 pub mod export;
+pub mod limits;
 pub mod planner;
 pub mod session;
 pub mod split;
 pub mod value;
 
 pub use error::{ErrorKind, Position, SqlError};
-pub use session::{Column, Output, Rows, Session, parse_one};
+pub use session::{Column, Output, Rows, Session, Settings, parse_one};
 pub use split::{Statement, is_complete, split_statements};
 pub use value::render::{display, real_fixed, real_to_text, to_f64, to_i64, to_text};
 pub use value::{DataType, Row, Value};

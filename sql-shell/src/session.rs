@@ -24,16 +24,13 @@ use table_layer::{Database, Direction, ScanRange, Transaction};
 use crate::error::{Position, Result, SqlError};
 use crate::exec::scan::{ScanOp, table_err};
 use crate::exec::{self, BoxOp, Ctx, Env};
+use crate::limits::{self, Checked};
 use crate::planner::ddl::plan_statement;
 use crate::planner::explain::explain;
 use crate::planner::plan::{OutputColumn, Subplan};
 use crate::planner::{Planned, Statement};
 use crate::value::cast::coerce_for_column;
 use crate::value::{DataType, Row, Value};
-
-/// How deeply sqlparser may nest expressions (the sqllogictest corpus has
-/// WHERE clauses nested about 60 levels deep).
-const PARSER_RECURSION_LIMIT: usize = 256;
 
 /// Map a table-layer error to an [`SqlError`].
 pub fn map_table_error(e: table_layer::Error) -> SqlError {
@@ -60,39 +57,57 @@ pub fn map_table_error(e: table_layer::Error) -> SqlError {
             SqlError::Constraint { message }
         }
         E::Conflict(_) | E::SchemaChanged { .. } => SqlError::Conflict { message },
-        E::InvalidArgument(_) => SqlError::runtime(message),
+        // A limit of the store (key, value or transaction size): the
+        // caller's statement is too large, the storage did not fail.
+        E::InvalidArgument(_) | E::Storage(kv_api::Error::InvalidArgument(_)) => {
+            SqlError::runtime(message)
+        }
         _ => SqlError::Storage { message },
     }
 }
 
-/// Parse exactly one statement.
+/// Parse exactly one statement, of at most
+/// [`DEFAULT_MAX_STATEMENT_BYTES`](crate::limits::DEFAULT_MAX_STATEMENT_BYTES).
 pub fn parse_one(sql: &str) -> Result<sqlparser::ast::Statement> {
-    let dialect = SQLiteDialect {};
-    let parsed = Parser::new(&dialect)
-        .with_recursion_limit(PARSER_RECURSION_LIMIT)
-        .try_with_sql(sql)
-        .and_then(|mut p| p.parse_statements());
-    let mut stmts = parsed.map_err(parse_error)?;
-    match stmts.len() {
-        1 => Ok(stmts.remove(0)),
-        0 => Err(SqlError::parse("empty statement")),
-        n => Err(SqlError::parse(format!(
-            "{n} statements given where one was expected (split scripts with split_statements)"
-        ))),
+    parse_checked(sql, limits::DEFAULT_MAX_STATEMENT_BYTES).map(|c| c.stmt)
+}
+
+/// Parse exactly one statement of at most `max_bytes` bytes, on a stack
+/// large enough for it, and check it against the nesting limits (see
+/// [`limits`](crate::limits)).
+pub fn parse_checked(sql: &str, max_bytes: usize) -> Result<limits::Checked> {
+    if sql.len() > max_bytes {
+        return Err(limits::statement_too_long(sql.len(), max_bytes));
     }
+    limits::with_stack(limits::parse_stack(sql.len()), || {
+        let dialect = SQLiteDialect {};
+        let parsed = Parser::new(&dialect)
+            .with_recursion_limit(limits::PARSER_RECURSION_LIMIT)
+            .try_with_sql(sql)
+            .and_then(|mut p| p.parse_statements());
+        let mut stmts = parsed.map_err(|e| parse_error(e, sql))?;
+        match stmts.len() {
+            1 => limits::check_depth(stmts.remove(0)),
+            0 => Err(SqlError::parse("empty statement")),
+            n => {
+                for s in stmts {
+                    limits::check_depth(s)?;
+                }
+                Err(SqlError::parse(format!(
+                    "{n} statements given where one was expected (split scripts with split_statements)"
+                )))
+            }
+        }
+    })
 }
 
 /// Turn sqlparser's message (which ends with "at Line: L, Column: C") into
 /// a parse error with a position.
-fn parse_error(e: sqlparser::parser::ParserError) -> SqlError {
+fn parse_error(e: sqlparser::parser::ParserError, sql: &str) -> SqlError {
     use sqlparser::parser::ParserError as P;
     let raw = match e {
         P::TokenizerError(s) | P::ParserError(s) => s,
-        P::RecursionLimitExceeded => {
-            return SqlError::unsupported(format!(
-                "expressions nested more than {PARSER_RECURSION_LIMIT} levels deep"
-            ));
-        }
+        P::RecursionLimitExceeded => return limits::nested_too_deeply(),
     };
     let (message, position) = match raw.rfind(" at Line: ") {
         Some(i) => {
@@ -109,7 +124,19 @@ fn parse_error(e: sqlparser::parser::ParserError) -> SqlError {
         None => (raw, None),
     };
     let message = message.trim_start_matches("sql parser error: ").to_string();
+    // sqlparser gives no place for "found: EOF": point just past the text.
+    let position = position.or_else(|| message.ends_with("found: EOF").then(|| end_of(sql)));
     SqlError::Parse { message, position }
+}
+
+/// The position just past the end of `sql`.
+fn end_of(sql: &str) -> Position {
+    let line = sql.matches('\n').count() + 1;
+    let last = sql.rsplit('\n').next().unwrap_or("");
+    Position {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(last.chars().count() + 1).unwrap_or(u32::MAX),
+    }
 }
 
 /// What a statement produced.
@@ -148,6 +175,8 @@ pub struct Rows<'s> {
     columns: Vec<Column>,
     op: BoxOp<'s>,
     failed: bool,
+    /// Stack the statement's nesting needs (see [`limits`]).
+    stack: usize,
 }
 
 impl Rows<'_> {
@@ -163,7 +192,8 @@ impl Rows<'_> {
         if self.failed {
             return Ok(None);
         }
-        let r = self.op.next();
+        let op = &mut self.op;
+        let r = limits::with_stack(self.stack, || op.next());
         if r.is_err() {
             self.failed = true;
         }
@@ -179,11 +209,29 @@ impl Iterator for Rows<'_> {
     }
 }
 
+/// A session's settings; change them with [`Session::settings_mut`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Longest statement text in bytes (default
+    /// [`DEFAULT_MAX_STATEMENT_BYTES`](limits::DEFAULT_MAX_STATEMENT_BYTES)).
+    pub max_statement_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_statement_bytes: limits::DEFAULT_MAX_STATEMENT_BYTES,
+        }
+    }
+}
+
 /// One connection to a database; see the [module documentation](self).
 pub struct Session {
     db: Database,
     txn: Option<Transaction>,
     read: Option<Transaction>,
+    settings: Settings,
 }
 
 impl Session {
@@ -208,7 +256,18 @@ impl Session {
             db,
             txn: None,
             read: None,
+            settings: Settings::default(),
         }
+    }
+
+    /// The session's settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Change the session's settings (they apply from the next statement).
+    pub fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
     }
 
     /// The table-layer database (catalog, integrity check, statistics).
@@ -237,8 +296,12 @@ impl Session {
 
     /// Plan one statement without running it.
     pub fn plan(&self, sql: &str) -> Result<Planned> {
-        let stmt = parse_one(sql)?;
-        plan_statement(&stmt, &self.catalog())
+        let checked = parse_checked(sql, self.settings.max_statement_bytes)?;
+        let catalog = self.catalog();
+        limits::with_stack(checked.stack, move || {
+            let Checked { stmt, .. } = checked;
+            plan_statement(&stmt, &catalog)
+        })
     }
 
     /// Run one statement. Scripts are split with
@@ -250,7 +313,19 @@ impl Session {
         if crate::export::copy::is_copy(sql) {
             return crate::export::copy::execute(self, sql);
         }
-        let Planned { stmt, subplans } = self.plan(sql)?;
+        let checked = parse_checked(sql, self.settings.max_statement_bytes)?;
+        let stack = checked.stack;
+        let catalog = self.catalog();
+        let planned = limits::with_stack(stack, move || {
+            let Checked { stmt, .. } = checked;
+            plan_statement(&stmt, &catalog)
+        })?;
+        limits::with_stack(stack, move || self.run(planned, stack))
+    }
+
+    /// Run a planned statement; `stack` is what its nesting needs.
+    fn run(&mut self, planned: Planned, stack: usize) -> Result<Output<'_>> {
+        let Planned { stmt, subplans } = planned;
         match stmt {
             Statement::Begin => {
                 if self.txn.is_some() {
@@ -295,6 +370,7 @@ impl Session {
                     columns: q.columns,
                     op,
                     failed: false,
+                    stack,
                 }))
             }
             other => self.write(other, subplans),

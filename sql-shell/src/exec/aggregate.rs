@@ -174,11 +174,15 @@ impl AccState {
                     }
                     None => ",".to_string(),
                 };
+                let v = to_text(&v);
                 match out {
-                    None => *out = Some(to_text(&v).into_owned()),
+                    None => *out = Some(v.into_owned()),
                     Some(s) => {
+                        crate::limits::check_value_len(
+                            s.len().saturating_add(sep.len()).saturating_add(v.len()),
+                        )?;
                         s.push_str(&sep);
-                        s.push_str(&to_text(&v));
+                        s.push_str(&v);
                     }
                 }
             }

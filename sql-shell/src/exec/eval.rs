@@ -47,6 +47,10 @@ pub fn compare_with(a: &Value, b: &Value, aff: Affinity) -> Option<Ordering> {
 
 /// Evaluate `e` over `row`.
 pub fn eval(e: &Expr, row: &[Value], ctx: &Ctx<'_>) -> Result<Value> {
+    crate::limits::deep(|| eval_level(e, row, ctx))
+}
+
+fn eval_level(e: &Expr, row: &[Value], ctx: &Ctx<'_>) -> Result<Value> {
     Ok(match e {
         Expr::Literal(v) => v.clone(),
         Expr::Column(Slot::Local(i)) => row.get(*i).cloned().unwrap_or(Value::Null),
@@ -117,8 +121,11 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &Ctx<'_>) -> Result<Value> {
             if x.is_null() || y.is_null() {
                 Value::Null
             } else {
-                let mut s = to_text(&x).into_owned();
-                s.push_str(&to_text(&y));
+                let (x, y) = (to_text(&x), to_text(&y));
+                crate::limits::check_value_len(x.len().saturating_add(y.len()))?;
+                let mut s = String::with_capacity(x.len() + y.len());
+                s.push_str(&x);
+                s.push_str(&y);
                 Value::Text(s)
             }
         }
@@ -136,6 +143,29 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &Ctx<'_>) -> Result<Value> {
                 _ => false,
             };
             from_bool(same != *negated)
+        }
+        Expr::Between {
+            expr,
+            low,
+            high,
+            low_aff,
+            high_aff,
+        } => {
+            // `x >= low AND x <= high`, three-valued, with `x` evaluated
+            // once.
+            let x = eval(expr, row, ctx)?;
+            let lo = eval_ref(low, row, ctx)?;
+            let ge = compare_with(&x, lo.get(), *low_aff).map(|o| o != Ordering::Less);
+            if ge == Some(false) {
+                return Ok(from_bool(false));
+            }
+            let hi = eval_ref(high, row, ctx)?;
+            let le = compare_with(&x, hi.get(), *high_aff).map(|o| o != Ordering::Greater);
+            match (ge, le) {
+                (_, Some(false)) => from_bool(false),
+                (Some(true), Some(true)) => from_bool(true),
+                _ => Value::Null,
+            }
         }
         Expr::IsNull(a, negated) => from_bool(eval_ref(a, row, ctx)?.get().is_null() != *negated),
         Expr::InList {

@@ -99,7 +99,13 @@ pub fn call(f: Func, args: &[Expr], row: &[Value], ctx: &Ctx<'_>) -> Result<Valu
             if from.is_empty() {
                 return Ok(Value::Text(to_text(x).into_owned()));
             }
-            Value::Text(to_text(x).replace(from.as_ref(), &to_text(arg(2))))
+            let (hay, to) = (to_text(x), to_text(arg(2)));
+            if to.len() > from.len() {
+                let n = hay.matches(from.as_ref()).count();
+                let grow = n.saturating_mul(to.len() - from.len());
+                crate::limits::check_value_len(hay.len().saturating_add(grow))?;
+            }
+            Value::Text(hay.replace(from.as_ref(), &to))
         }
         Func::Instr => {
             if x.is_null() || arg(1).is_null() {
@@ -141,7 +147,12 @@ pub fn call(f: Func, args: &[Expr], row: &[Value], ctx: &Ctx<'_>) -> Result<Valu
                 Value::Blob(b) => b.clone(),
                 other => to_text(other).into_owned().into_bytes(),
             };
-            Value::Text(bytes.iter().map(|b| format!("{b:02X}")).collect())
+            crate::limits::check_value_len(bytes.len().saturating_mul(2))?;
+            let mut s = String::with_capacity(bytes.len() * 2);
+            for b in &bytes {
+                s.push_str(&format!("{b:02X}"));
+            }
+            Value::Text(s)
         }
         Func::Sign => match x {
             Value::Null => Value::Null,
@@ -222,18 +233,22 @@ fn substr(x: &Value, start: &Value, len: Option<&Value>) -> Value {
         bytes = &[];
         chars.len() as i64
     };
-    let mut p1 = p1;
+    // SQLite's arithmetic (func.c substrFunc), in i128 so that extreme
+    // arguments (i64::MIN as start or length) cannot overflow.
+    let total = i128::from(total);
+    let mut p1 = i128::from(p1);
     let mut p2 = match len {
-        Some(l) => crate::value::render::to_i64(l),
-        None => i64::MAX / 2,
+        Some(l) => i128::from(crate::value::render::to_i64(l)),
+        None => i128::from(i64::MAX),
     };
+    let negative = p2 < 0;
+    if negative {
+        p2 = -p2;
+    }
     if p1 < 0 {
         p1 += total;
         if p1 < 0 {
-            p2 += p1;
-            if p2 < 0 {
-                p2 = 0;
-            }
+            p2 = (p2 + p1).max(0);
             p1 = 0;
         }
     } else if p1 > 0 {
@@ -241,16 +256,15 @@ fn substr(x: &Value, start: &Value, len: Option<&Value>) -> Value {
     } else if p2 > 0 {
         p2 -= 1;
     }
-    if p2 < 0 {
-        p1 += p2;
-        p2 = -p2;
+    if negative {
+        p1 -= p2;
         if p1 < 0 {
             p2 += p1;
             p1 = 0;
         }
     }
-    let start = p1.clamp(0, total) as usize;
-    let end = p1.saturating_add(p2).clamp(0, total) as usize;
+    let start = usize::try_from(p1.clamp(0, total)).unwrap_or(0);
+    let end = usize::try_from((p1 + p2).clamp(0, total)).unwrap_or(0);
     let end = end.max(start);
     if blob {
         Value::Blob(bytes[start..end].to_vec())
@@ -372,6 +386,15 @@ mod tests {
         assert_eq!(substr(&t("hello"), &i(0), Some(&i(2))), t("h"));
         assert_eq!(substr(&t("hello"), &i(3), Some(&i(-2))), t("he"));
         assert_eq!(substr(&t("hello"), &i(10), None), t(""));
+        // Extreme arguments (used to overflow i64 arithmetic).
+        let (min, max) = (i(i64::MIN), i(i64::MAX));
+        assert_eq!(substr(&t("abc"), &min, Some(&min)), t(""));
+        assert_eq!(substr(&t("abc"), &i(2), Some(&min)), t("a"));
+        assert_eq!(substr(&t("abc"), &max, Some(&max)), t(""));
+        assert_eq!(substr(&t("abc"), &min, Some(&max)), t("ab"));
+        assert_eq!(substr(&t("abc"), &max, Some(&min)), t("abc"));
+        assert_eq!(substr(&t("abc"), &i(0), Some(&max)), t("abc"));
+        assert_eq!(substr(&t("abc"), &i(-1), Some(&min)), t("ab"));
     }
 
     #[test]

@@ -8,16 +8,20 @@ use super::aggregate::AggregateOp;
 use super::eval::{eval, eval_pred};
 use super::scan::ScanOp;
 use super::{BoxOp, Ctx, Operator};
-use crate::error::Result;
+use crate::error::{Result, SqlError};
 use crate::planner::expr::Expr;
 use crate::planner::plan::{JoinKind, Node, Scan, SetOp, SortKey};
 use crate::value::affinity::Affinity;
 use crate::value::compare::{cmp, normalize};
-use crate::value::render::to_i64;
+use crate::value::number::{Num, exact_int, parse_whole};
 use crate::value::{Row, Value};
 
 /// Build the operator for `node`.
 pub fn build<'t>(node: &Node, ctx: &Ctx<'t>) -> Result<BoxOp<'t>> {
+    crate::limits::deep(|| build_level(node, ctx))
+}
+
+fn build_level<'t>(node: &Node, ctx: &Ctx<'t>) -> Result<BoxOp<'t>> {
     Ok(match node {
         Node::Scan(s) => Box::new(ScanOp::open(s, ctx, &[])?),
         Node::Values { rows, .. } => {
@@ -122,13 +126,13 @@ pub fn build<'t>(node: &Node, ctx: &Ctx<'t>) -> Result<BoxOp<'t>> {
         } => {
             let limit = match limit {
                 Some(e) => {
-                    let n = to_i64(&eval(e, &[], ctx)?);
-                    if n < 0 { None } else { Some(n as u64) }
+                    let n = limit_value(eval(e, &[], ctx)?, "LIMIT")?;
+                    u64::try_from(n).ok()
                 }
                 None => None,
             };
             let offset = match offset {
-                Some(e) => to_i64(&eval(e, &[], ctx)?).max(0) as u64,
+                Some(e) => u64::try_from(limit_value(eval(e, &[], ctx)?, "OFFSET")?).unwrap_or(0),
                 None => 0,
             };
             Box::new(LimitOp {
@@ -155,6 +159,32 @@ pub fn build<'t>(node: &Node, ctx: &Ctx<'t>) -> Result<BoxOp<'t>> {
             right_set: HashSet::new(),
             left_done: false,
         }),
+    })
+}
+
+/// A LIMIT or OFFSET value: an integer, or a value that converts to one
+/// without loss (`'5'`, `5.0`); anything else is SQLite's "datatype
+/// mismatch".
+pub fn limit_value(v: Value, clause: &str) -> Result<i64> {
+    let n = match &v {
+        Value::Integer(i) => Some(*i),
+        Value::Boolean(b) => Some(i64::from(*b)),
+        Value::Real(r) => exact_int(*r),
+        Value::Text(s) => match parse_whole(s.as_bytes()) {
+            Some(Num::Int(i)) => Some(i),
+            Some(Num::Real(r)) => exact_int(r),
+            None => None,
+        },
+        Value::Null | Value::Blob(_) => None,
+    };
+    n.ok_or_else(|| {
+        let mut shown: String = v.to_sql_literal().chars().take(60).collect();
+        if shown.len() < v.to_sql_literal().len() {
+            shown.push_str("...");
+        }
+        SqlError::type_error(format!(
+            "datatype mismatch: {clause} must be an integer, not {shown}"
+        ))
     })
 }
 

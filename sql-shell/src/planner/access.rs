@@ -5,9 +5,11 @@
 //! compare a key column with a value known when the scan opens become a
 //! [`KeyPredicate`]: equalities (`=`, `IN (...)`, `IS NULL`) on a prefix of
 //! the key columns, then bounds (`<`, `<=`, `>`, `>=`, `BETWEEN`) on the next
-//! one. Every conjunct stays in the scan's filter as well, so a range only
-//! has to contain the matching rows: the executor widens it when a value's
-//! type does not match the column (a REAL bound on an INTEGER column).
+//! one. A range only has to contain the matching rows: the executor widens
+//! it when a value's type does not match the column (a REAL bound on an
+//! INTEGER column), and such conjuncts stay in the scan's filter. Conjuncts
+//! the range answers exactly (a key column against a literal of its own
+//! type) leave the filter, so EXPLAIN does not show them twice.
 //!
 //! ## Cost model
 //! Without statistics, the model guesses selectivities (for simplicity;
@@ -355,12 +357,29 @@ pub fn choose(
     }
     let (_, access, ordered, reverse, rows) =
         best.unwrap_or((n, Access::FullScan, false, false, n));
+    // Conjuncts the key ranges answer exactly need no re-check.
+    let key: Vec<(usize, DataType)> = match &access {
+        Access::FullScan => Vec::new(),
+        Access::PrimaryKey(_) => pk.iter().map(|&c| (c, types[c].data_type)).collect(),
+        Access::Index { index, .. } => index
+            .columns()
+            .iter()
+            .map(|c| (c.column, types[c.column].data_type))
+            .collect(),
+    };
+    let filter = match &access {
+        Access::PrimaryKey(pred) | Access::Index { key: pred, .. } => conjuncts
+            .into_iter()
+            .filter(|c| !implied(pred, &key, c, col_of))
+            .collect(),
+        Access::FullScan => conjuncts,
+    };
     Choice {
         scan: Scan {
             table: Arc::clone(table),
             alias: alias.to_string(),
             access,
-            filter: Expr::and_all(conjuncts),
+            filter: Expr::and_all(filter),
             reverse,
             with_rowid: false,
             estimated_rows: rows,
@@ -368,6 +387,52 @@ pub fn choose(
         },
         ordered: ordered && order.is_some(),
     }
+}
+
+/// True when a literal compares with a key column of type `ty` exactly as
+/// its key encoding orders it: same type, no conversion. (REAL is left
+/// out: SQL says `-0.0 = 0.0`, the key order may not.)
+fn exact_literal(e: &Expr, ty: DataType) -> bool {
+    use crate::value::Value;
+    matches!(
+        (ty, e),
+        (DataType::Integer, Expr::Literal(Value::Integer(_)))
+            | (DataType::Text, Expr::Literal(Value::Text(_)))
+            | (DataType::Blob, Expr::Literal(Value::Blob(_)))
+    )
+}
+
+/// True when conjunct `c` holds for exactly the rows in the key ranges of
+/// `pred` over key columns `key`, so the filter need not check it again:
+/// it is the term the predicate was built from, with literals of the
+/// column's own type.
+fn implied(
+    pred: &KeyPredicate,
+    key: &[(usize, DataType)],
+    c: &Expr,
+    col_of: &dyn Fn(&Expr) -> Option<usize>,
+) -> bool {
+    let lit = |_: &Expr| true;
+    for (k, &(col, ty)) in key.iter().enumerate() {
+        let Some(term) = term_for(c, col, ty, col_of, &lit) else {
+            continue;
+        };
+        return match (term, pred.eq.get(k)) {
+            (Term::Eq(v), Some(KeyEq::Value(p))) => v == *p && exact_literal(&v, ty),
+            (Term::In(l), Some(KeyEq::In(p))) => l == *p && l.iter().all(|v| exact_literal(v, ty)),
+            (Term::IsNull, Some(KeyEq::IsNull)) => true,
+            (Term::Low(v, inc), None) if k == pred.eq.len() => {
+                pred.range.as_ref().and_then(|r| r.low.as_ref()) == Some(&(v.clone(), inc))
+                    && exact_literal(&v, ty)
+            }
+            (Term::High(v, inc), None) if k == pred.eq.len() => {
+                pred.range.as_ref().and_then(|r| r.high.as_ref()) == Some(&(v.clone(), inc))
+                    && exact_literal(&v, ty)
+            }
+            _ => false,
+        };
+    }
+    false
 }
 
 fn index_access(index: &IndexDef, key: KeyPredicate) -> Access {

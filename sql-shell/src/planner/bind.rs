@@ -28,7 +28,11 @@ pub struct Binder<'a> {
     /// Subqueries planned so far, referred to by index.
     pub subplans: Vec<Subplan>,
     alias_depth: usize,
+    alias_uses: usize,
 }
+
+/// Most alias references one statement may expand (see `column`).
+const MAX_ALIAS_USES: usize = 10_000;
 
 /// Position of an AST node, when known.
 pub fn pos_of(node: &impl Spanned) -> Option<Position> {
@@ -178,6 +182,10 @@ fn contains_subquery(e: &ast::Expr) -> bool {
 
 /// Visit an AST expression and its sub-expressions (not subqueries).
 fn visit_ast(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
+    crate::limits::deep(|| visit_ast_level(e, f))
+}
+
+fn visit_ast_level(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
     use ast::Expr as E;
     f(e);
     match e {
@@ -283,6 +291,21 @@ pub fn number_literal(s: &str) -> Result<Value> {
         .map_err(|_| SqlError::parse(format!("malformed number: {s}")))
 }
 
+/// `-digits` as an INTEGER when `e` is a decimal literal whose negation
+/// fits an i64 (only i64::MIN needs this: its digits alone do not fit).
+fn negative_integer(e: &ast::Expr) -> Option<Value> {
+    let ast::Expr::Value(v) = e else {
+        return None;
+    };
+    let ast::Value::Number(n, _) = &v.value else {
+        return None;
+    };
+    if !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    format!("-{n}").parse::<i64>().ok().map(Value::Integer)
+}
+
 fn hex_blob(s: &str) -> Result<Value> {
     if s.len() % 2 != 0 {
         return Err(SqlError::parse(format!(
@@ -334,6 +357,7 @@ impl<'a> Binder<'a> {
             scopes,
             subplans: Vec::new(),
             alias_depth: 0,
+            alias_uses: 0,
         }
     }
 
@@ -342,6 +366,10 @@ impl<'a> Binder<'a> {
     /// expression read the group value, aggregate calls read their result,
     /// and other column references read the group's last row.
     pub fn expr(&mut self, e: &ast::Expr) -> Result<(Expr, Affinity)> {
+        crate::limits::deep(|| self.expr_level(e))
+    }
+
+    fn expr_level(&mut self, e: &ast::Expr) -> Result<(Expr, Affinity)> {
         let frame = self.scopes.current();
         if frame.agg.is_some() && !frame.input_mode {
             return self.agg_expr(e);
@@ -466,6 +494,16 @@ impl<'a> Binder<'a> {
                         position: pos,
                     });
                 }
+                // Each use of an alias binds its expression again, so
+                // aliases built from aliases grow exponentially: bound
+                // the total.
+                self.alias_uses += 1;
+                if self.alias_uses > MAX_ALIAS_USES {
+                    return Err(SqlError::runtime(format!(
+                        "aliases expand to too large an expression (more than {MAX_ALIAS_USES} \
+                         alias uses in one statement); repeat the expression instead"
+                    )));
+                }
                 self.alias_depth += 1;
                 let r = self.expr(&ast);
                 self.alias_depth -= 1;
@@ -512,6 +550,16 @@ impl<'a> Binder<'a> {
                 literal(&v.value).map_err(|x| x.at(pos_of(e)))?,
             )),
             E::Nested(inner) => self.expr(inner),
+            E::UnaryOp {
+                op: ast::UnaryOperator::Minus,
+                expr: inner,
+            } if negative_integer(inner).is_some() => {
+                // `-9223372036854775808` is the INTEGER i64::MIN (its
+                // digits alone do not fit an i64), as in SQLite.
+                none(Expr::Literal(
+                    negative_integer(inner).unwrap_or(Value::Null),
+                ))
+            }
             E::UnaryOp { op, expr } => {
                 let (x, aff) = self.expr(expr)?;
                 match op {
@@ -538,27 +586,19 @@ impl<'a> Binder<'a> {
             E::IsNotNull(x) => none(Expr::IsNull(Box::new(self.value_expr(x)?), true)),
             E::IsTrue(x) | E::IsNotFalse(x) | E::IsFalse(x) | E::IsNotTrue(x) => {
                 let v = self.value_expr(x)?;
-                // x IS TRUE: NULL-safe truth test.
-                let truthy = Expr::Case {
+                // x IS TRUE: NULL-safe truth test (`x` bound once: binding
+                // it for both spellings would double the work per level).
+                let test = |w: Expr| Expr::Case {
                     operand: None,
-                    whens: vec![(v, Expr::Literal(Value::Integer(1)))],
-                    otherwise: Some(Box::new(Expr::Literal(Value::Integer(0)))),
-                    affinity: Affinity::None,
-                };
-                let is_false = Expr::Case {
-                    operand: None,
-                    whens: vec![(
-                        Expr::Not(Box::new(self.value_expr(x)?)),
-                        Expr::Literal(Value::Integer(1)),
-                    )],
+                    whens: vec![(w, Expr::Literal(Value::Integer(1)))],
                     otherwise: Some(Box::new(Expr::Literal(Value::Integer(0)))),
                     affinity: Affinity::None,
                 };
                 none(match e {
-                    E::IsTrue(_) => truthy,
-                    E::IsNotTrue(_) => Expr::Not(Box::new(truthy)),
-                    E::IsFalse(_) => is_false,
-                    _ => Expr::Not(Box::new(is_false)),
+                    E::IsTrue(_) => test(v),
+                    E::IsNotTrue(_) => Expr::Not(Box::new(test(v))),
+                    E::IsFalse(_) => test(Expr::Not(Box::new(v))),
+                    _ => Expr::Not(Box::new(test(Expr::Not(Box::new(v))))),
                 })
             }
             E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) => {
@@ -580,18 +620,38 @@ impl<'a> Binder<'a> {
                 let (x, xa) = self.expr(expr)?;
                 let (lo, la) = self.expr(low)?;
                 let (hi, ha) = self.expr(high)?;
+                let (low_aff, high_aff) = (
+                    Affinity::for_comparison(xa, la),
+                    Affinity::for_comparison(xa, ha),
+                );
+                if !matches!(x, Expr::Column(_) | Expr::Literal(_)) {
+                    // Evaluated once: spelling it as two comparisons would
+                    // copy `x`, doubling the tree with each nested BETWEEN.
+                    let between = Expr::Between {
+                        expr: Box::new(x),
+                        low: Box::new(lo),
+                        high: Box::new(hi),
+                        low_aff,
+                        high_aff,
+                    };
+                    return none(if *negated {
+                        Expr::Not(Box::new(between))
+                    } else {
+                        between
+                    });
+                }
                 let both = Expr::And(
                     Box::new(Expr::Compare {
                         op: CmpOp::GtEq,
                         left: Box::new(x.clone()),
                         right: Box::new(lo),
-                        affinity: Affinity::for_comparison(xa, la),
+                        affinity: low_aff,
                     }),
                     Box::new(Expr::Compare {
                         op: CmpOp::LtEq,
                         left: Box::new(x),
                         right: Box::new(hi),
-                        affinity: Affinity::for_comparison(xa, ha),
+                        affinity: high_aff,
                     }),
                 );
                 none(if *negated {

@@ -119,6 +119,10 @@ fn scan_names(s: &Scan) -> Vec<String> {
 
 /// Render an expression with column names.
 pub fn expr(e: &Expr, names: &[String]) -> String {
+    crate::limits::deep(|| expr_level(e, names))
+}
+
+fn expr_level(e: &Expr, names: &[String]) -> String {
     let b = |x: &Expr| expr(x, names);
     match e {
         Expr::Literal(v) => match v {
@@ -160,6 +164,9 @@ pub fn expr(e: &Expr, names: &[String]) -> String {
             b(right)
         ),
         Expr::IsNull(x, neg) => format!("{} IS {}NULL", b(x), if *neg { "NOT " } else { "" }),
+        Expr::Between {
+            expr: x, low, high, ..
+        } => format!("({} BETWEEN {} AND {})", b(x), b(low), b(high)),
         Expr::InList {
             expr: x,
             list,
@@ -300,6 +307,10 @@ fn streams(n: &Node) -> bool {
 }
 
 fn node(n: &Node, depth: usize, out: &mut Vec<String>) {
+    crate::limits::deep(|| node_level(n, depth, out))
+}
+
+fn node_level(n: &Node, depth: usize, out: &mut Vec<String>) {
     let p = pad(depth);
     match n {
         Node::Scan(s) => scan_lines(s, depth, out),

@@ -192,6 +192,21 @@ pub enum Expr {
         /// Affinity applied to both operands first.
         affinity: Affinity,
     },
+    /// `x BETWEEN low AND high` when `x` is not a plain column or literal
+    /// (those become two comparisons, which key ranges understand): `x`
+    /// is evaluated once.
+    Between {
+        /// The tested value.
+        expr: Box<Expr>,
+        /// Lower bound (inclusive).
+        low: Box<Expr>,
+        /// Upper bound (inclusive).
+        high: Box<Expr>,
+        /// Affinity of `x >= low`.
+        low_aff: Affinity,
+        /// Affinity of `x <= high`.
+        high_aff: Affinity,
+    },
     /// `x IS NULL` / `x IS NOT NULL`.
     IsNull(Box<Expr>, bool),
     /// `x [NOT] IN (list)`.
@@ -320,6 +335,10 @@ impl Expr {
 
     /// Visit this expression and every sub-expression (not into subplans).
     pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
+        crate::limits::deep(|| self.walk_level(f))
+    }
+
+    fn walk_level(&self, f: &mut dyn FnMut(&Expr)) {
         f(self);
         match self {
             Expr::Literal(_) | Expr::Column(_) | Expr::Exists { .. } | Expr::ScalarSubquery(_) => {}
@@ -339,6 +358,13 @@ impl Expr {
             } => {
                 a.walk(f);
                 b.walk(f);
+            }
+            Expr::Between {
+                expr, low, high, ..
+            } => {
+                expr.walk(f);
+                low.walk(f);
+                high.walk(f);
             }
             Expr::InList { expr, list, .. } => {
                 expr.walk(f);
@@ -385,6 +411,10 @@ impl Expr {
 
     /// Rewrite every sub-expression bottom-up with `f`.
     pub fn transform(self, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
+        crate::limits::deep(|| self.transform_level(f))
+    }
+
+    fn transform_level(self, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
         let bx = |e: Box<Expr>, f: &mut dyn FnMut(Expr) -> Expr| Box::new(e.transform(f));
         let e = match self {
             Expr::Negate(a) => Expr::Negate(bx(a, f)),
@@ -419,6 +449,19 @@ impl Expr {
                 right: bx(right, f),
                 negated,
                 affinity,
+            },
+            Expr::Between {
+                expr,
+                low,
+                high,
+                low_aff,
+                high_aff,
+            } => Expr::Between {
+                expr: bx(expr, f),
+                low: bx(low, f),
+                high: bx(high, f),
+                low_aff,
+                high_aff,
             },
             Expr::InList {
                 expr,
@@ -477,6 +520,10 @@ impl Expr {
 
     /// Split a conjunction into its terms.
     pub fn conjuncts(self, out: &mut Vec<Expr>) {
+        crate::limits::deep(|| self.conjuncts_level(out))
+    }
+
+    fn conjuncts_level(self, out: &mut Vec<Expr>) {
         match self {
             Expr::And(a, b) => {
                 a.conjuncts(out);

@@ -106,6 +106,10 @@ impl Binder<'_> {
     /// Plan a query in the current frame (which the caller pushed). Returns
     /// the plan and the affinity of each output column.
     pub fn query(&mut self, q: &ast::Query) -> Result<(QueryPlan, Vec<Affinity>)> {
+        crate::limits::deep(|| self.query_level(q))
+    }
+
+    fn query_level(&mut self, q: &ast::Query) -> Result<(QueryPlan, Vec<Affinity>)> {
         if q.with.is_some() {
             return Err(SqlError::unsupported("WITH (common table expressions)"));
         }
