@@ -161,6 +161,12 @@ fn run(seed: u64, steps: usize) -> Seen {
                 model = got;
                 history = vec![model.clone()];
             }
+            91..=92 => {
+                // A manual compaction down to (and of) the bottom level,
+                // with whatever snapshots are live.
+                db.compact().unwrap();
+                history = vec![model.clone()];
+            }
             _ => {}
         }
         if history.last() != Some(&model) {

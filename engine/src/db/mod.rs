@@ -290,15 +290,15 @@ impl KvRead for Db {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let inner = self.inner();
         inner.check_open()?;
-        let snap = inner.visible_seq.load(Ordering::Acquire);
-        read::get(inner, key, snap)
+        let (sv, snap) = read::current_view(inner);
+        read::get(inner, &sv, key, snap)
     }
 
     fn iter(&self, range: KeyRange, direction: Direction) -> Result<Box<dyn KvIterator>> {
         let inner = self.inner();
         inner.check_open()?;
-        let snap = inner.visible_seq.load(Ordering::Acquire);
-        read::iter(inner, range, direction, snap, None)
+        let (sv, snap) = read::current_view(inner);
+        read::iter(inner, sv, range, direction, snap, None)
     }
 }
 

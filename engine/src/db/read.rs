@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 
 use kv_api::{BatchOp, Direction, KeyRange, KvIterator, Result, WriteBatch};
 
-use super::Inner;
+use super::{Inner, SuperVersion};
 use crate::iter::InternalIterator;
 use crate::iter::db_iter::{DbIter, IterGuard};
 use crate::iter::level::{LevelIter, TableOpener};
@@ -54,13 +54,40 @@ fn candidate_tables<'a>(
     l0.chain(deeper)
 }
 
-/// The value of `user` at snapshot `snap`.
-pub(crate) fn get(inner: &Inner, user: &[u8], snap: u64) -> Result<Option<Vec<u8>>> {
+/// What an unregistered read (a plain `get` or `iter`, no snapshot) reads:
+/// the current sources and the last committed sequence, taken so that the
+/// sources hold every version visible at that sequence.
+///
+/// The order matters. Flushes and compactions drop a version when a newer
+/// one hides it from every *registered* snapshot; an unregistered read is
+/// not in that list. Taking the sources first and the sequence second
+/// makes every dropped version hidden by one at or below the sequence (it
+/// was committed before the sources were taken), so the read still sees
+/// the right value. The other hazard of that order, a memtable switched in
+/// between (writes at or below the sequence in a memtable the sources do
+/// not hold), is checked for and the pair taken again.
+pub(crate) fn current_view(inner: &Inner) -> (Arc<SuperVersion>, u64) {
+    loop {
+        let sv = inner.super_version();
+        let snap = inner.visible_seq.load(Ordering::Acquire);
+        if Arc::ptr_eq(&sv.mem, &inner.sv.read().mem) {
+            return (sv, snap);
+        }
+    }
+}
+
+/// The value of `user` at snapshot `snap` in `sv` (see [`current_view`]
+/// for reads without a registered snapshot).
+pub(crate) fn get(
+    inner: &Inner,
+    sv: &SuperVersion,
+    user: &[u8],
+    snap: u64,
+) -> Result<Option<Vec<u8>>> {
     Counters::add(&inner.stats.gets, 1);
     if user.len() > inner.opts.limits.max_key_len {
         return Ok(None); // nothing that long was ever written
     }
-    let sv = inner.super_version();
     let hash = crate::hash::hash64(user);
     for mem in std::iter::once(&sv.mem).chain(sv.imms.iter()) {
         if mem.min_seq() > snap {
@@ -116,13 +143,13 @@ fn overlaps(f: &FileMeta, range: &KeyRange) -> bool {
 /// snapshot registration alive as long as the iterator.
 pub(crate) fn iter(
     inner: &Arc<Inner>,
+    sv: Arc<SuperVersion>,
     range: KeyRange,
     dir: Direction,
     snap: u64,
     pin: Option<Arc<dyn Send + Sync>>,
 ) -> Result<Box<dyn KvIterator>> {
     Counters::add(&inner.stats.iters, 1);
-    let sv = inner.super_version();
     let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
     let mut tombs = Vec::new();
     for mem in std::iter::once(&sv.mem).chain(sv.imms.iter()) {

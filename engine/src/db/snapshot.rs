@@ -67,13 +67,24 @@ impl DbSnapshot {
 impl KvRead for DbSnapshot {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.reg.inner.check_open()?;
-        super::read::get(&self.reg.inner, key, self.reg.seq)
+        // A registered sequence: flushes and compactions keep what it sees,
+        // so any current sources will do.
+        let sv = self.reg.inner.super_version();
+        super::read::get(&self.reg.inner, &sv, key, self.reg.seq)
     }
 
     fn iter(&self, range: KeyRange, direction: Direction) -> Result<Box<dyn KvIterator>> {
         self.reg.inner.check_open()?;
         let pin: Arc<dyn Send + Sync> = self.reg.clone();
-        super::read::iter(&self.reg.inner, range, direction, self.reg.seq, Some(pin))
+        let sv = self.reg.inner.super_version();
+        super::read::iter(
+            &self.reg.inner,
+            sv,
+            range,
+            direction,
+            self.reg.seq,
+            Some(pin),
+        )
     }
 }
 
