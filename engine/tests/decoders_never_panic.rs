@@ -188,3 +188,71 @@ fn whole_tables() {
         }
     }
 }
+
+/// A compressed block whose checksum is right but whose payload is not a
+/// valid LZ4/Zstandard stream (or claims an absurd size): a corruption
+/// error naming the table, never a panic or a huge allocation.
+#[test]
+fn compressed_blocks_with_valid_checksums_but_bad_payloads() {
+    for (codec, type_byte) in [
+        (engine::Compression::Lz4, 1u8),
+        (engine::Compression::Zstd, 2u8),
+    ] {
+        let fs = FaultFs::new();
+        let path = Path::new("/z/000001.sst");
+        let mut tb = TableBuilder::new(
+            fs.create(path).unwrap(),
+            path.to_path_buf(),
+            TableOptions {
+                block_size: 1024,
+                restart_interval: 16,
+                bloom_bits_per_key: 10,
+                compression: codec,
+            },
+        );
+        for i in 0..200u32 {
+            let k = engine::key::encode(format!("k{i:04}").as_bytes(), 5, engine::key::Kind::Put);
+            tb.add(&k, "compressible value ".repeat(4).as_bytes())
+                .unwrap();
+        }
+        tb.finish(&[]).unwrap();
+        let good = fs.read_all(path).unwrap();
+        // The first data block starts at 0: find its end by its trailer.
+        let end = (1..good.len() - 5)
+            .find(|&p| {
+                good[p] == type_byte
+                    && crc32fast::hash(&good[..p + 1]).to_le_bytes() == good[p + 1..p + 5]
+            })
+            .expect("a compressed first block");
+        let mut r = Rng::new(u64::from(type_byte));
+        for trial in 0..200u64 {
+            let mut bad = good.clone();
+            match trial % 4 {
+                // An absurd uncompressed size.
+                0 => bad[0..4].copy_from_slice(&u32::MAX.to_le_bytes()),
+                // A plausible but wrong size.
+                1 => bad[0] ^= 1 + (r.next() % 200) as u8,
+                // Garbage in the stream.
+                _ => {
+                    for _ in 0..1 + r.below(8) {
+                        let at = 4 + r.below(end as u64 - 4) as usize;
+                        bad[at] ^= 1 + (r.next() % 255) as u8;
+                    }
+                }
+            }
+            let crc = crc32fast::hash(&bad[..end + 1]);
+            bad[end + 1..end + 5].copy_from_slice(&crc.to_le_bytes());
+            let p = Path::new("/z").join(format!("{:06}.sst", trial + 2));
+            fs.create(&p).unwrap().append(&bad).unwrap();
+            let t = Table::open(&fs, &p, trial + 2, Arc::new(BlockCache::new(1 << 20)))
+                .expect("meta blocks are intact");
+            match t.get(b"k0000", engine::hash::hash64(b"k0000"), u64::MAX) {
+                Ok(_) if trial % 4 == 0 => panic!("{codec:?}: an absurd size was accepted"),
+                // Some flips still decode (to different bytes that parse).
+                Ok(_) => {}
+                Err(kv_api::Error::Corruption { file, .. }) => assert_eq!(file, p),
+                Err(e) => panic!("{codec:?}: not a corruption error: {e}"),
+            }
+        }
+    }
+}

@@ -10,6 +10,10 @@
 //!                 │           inserts into mem,    └────────┬────────┘
 //!                 ▼           publishes sequence            │
 //!    log ◄── memtable ──(full)──► immutable ──flush thread──► L0 table + manifest edit
+//!                                                                  │
+//!                                  compaction threads ◄──(notify)──┘
+//!                                  L0 → L1 → ... → L6, manifest edits,
+//!                                  obsolete tables removed when unreferenced
 //! ```
 //!
 //! - [`write`]: validation, the commit queue, memtable switches, stalls.
@@ -17,13 +21,19 @@
 //!   conflict check of transactions.
 //! - [`flush`]: the background thread that turns frozen memtables into L0
 //!   tables, keeping versions that live snapshots can see.
+//! - [`compact`]: the compaction threads, installing their results,
+//!   removing obsolete tables, manual compaction, manifest rollover (the
+//!   design is in [`crate::compaction`]).
+//! - [`events`]: the `LOG` file of background events.
 //! - [`open`]: recovery (manifest, log replay, torn tails, orphans) and the
 //!   lock file.
 //! - [`snapshot`]: snapshots and the transaction commit hook.
 //!
 //! Locks, in the order they may be taken: `queue` (briefly) → `write` (held
-//! by the commit leader) → `sv` (briefly, to swap) ; `manifest` is held by a
-//! flush while it appends and installs; `snapshots` alone.
+//! by the commit leader) → `compaction` (a leader waiting at the L0 stop
+//! trigger) → `sv` (briefly, to swap); `manifest` → `sv` (a flush or
+//! compaction appending its edit and installing the version);
+//! `compaction` → `obsolete`; `snapshots` alone.
 
 mod compact;
 pub mod events;

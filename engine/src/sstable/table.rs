@@ -172,13 +172,28 @@ impl Table {
         buf.truncate(n);
         match kind {
             0 => Ok(buf),
-            1 => lz4_flex::block::decompress_size_prepended(&buf).map_err(|e| {
-                Error::corruption(
-                    &self.path,
-                    h.offset,
-                    format!("lz4 block does not decompress: {e}"),
-                )
-            }),
+            1 => {
+                // LZ4 expands at most 255×: a larger stated size is damage,
+                // and must not become a huge allocation.
+                let size = crate::coding::u32_at(&buf, 0).unwrap_or(u32::MAX) as u64;
+                if size > (buf.len() as u64).saturating_mul(255) + 16 {
+                    return Err(Error::corruption(
+                        &self.path,
+                        h.offset,
+                        format!(
+                            "lz4 block of {} bytes claims {size} bytes uncompressed",
+                            buf.len()
+                        ),
+                    ));
+                }
+                lz4_flex::block::decompress_size_prepended(&buf).map_err(|e| {
+                    Error::corruption(
+                        &self.path,
+                        h.offset,
+                        format!("lz4 block does not decompress: {e}"),
+                    )
+                })
+            }
             2 => self.unzstd(&buf, h.offset),
             k => Err(Error::corruption(
                 &self.path,
