@@ -1,6 +1,6 @@
 //! The file-system seam: every byte the engine reads or writes goes through
 //! [`FileSystem`], so tests can swap the operating system for
-//! [`FaultFs`](fault::FaultFs), an in-memory file system that simulates
+//! [`FaultFs`], an in-memory file system that simulates
 //! crashes (dropping whatever was not fsynced), failing writes and fsyncs,
 //! torn writes and flipped bits.
 //!

@@ -12,7 +12,7 @@
 //! A `Version` is immutable and shared (`Arc`): readers and iterators pin
 //! the one they started with while flushes (and compactions) install new
 //! ones. The [`manifest`] records every change as a
-//! [`VersionEdit`](edit::VersionEdit).
+//! [`VersionEdit`].
 //!
 //! Invariant the read path relies on: every entry in a newer source (a
 //! memtable, or an L0 table nearer the front, or a lower level) has a higher
