@@ -18,6 +18,10 @@ pub(super) struct TxnIter {
     base_done: bool,
     buffer: SharedBuffer,
     view: u64,
+    // Whether any range delete is visible at `view` (fixed for the
+    // iterator's life: later range deletes are numbered above the view), so
+    // that snapshot keys are checked against them only when needed.
+    range_deleted: bool,
     range: KeyRange,
     dir: Direction,
     // Where the next buffered write is searched from (exclusive once used).
@@ -36,7 +40,11 @@ impl TxnIter {
         range: KeyRange,
         dir: Direction,
     ) -> Self {
-        let view = lock(&buffer).pin_iterator();
+        let (view, range_deleted) = {
+            let mut b = lock(&buffer);
+            let view = b.pin_iterator();
+            (view, b.has_range_deletes_at(view))
+        };
         let wpos = match dir {
             Direction::Forward => range.start.clone(),
             Direction::Reverse => range.end.clone(),
@@ -47,6 +55,7 @@ impl TxnIter {
             base_done: false,
             buffer,
             view,
+            range_deleted,
             range,
             dir,
             wpos,
@@ -60,7 +69,7 @@ impl TxnIter {
         while self.base_cur.is_none() && !self.base_done {
             match self.base.next()? {
                 Some((k, v)) => {
-                    if !lock(&self.buffer).hides_snapshot_key(k, self.view) {
+                    if !self.range_deleted || !lock(&self.buffer).hides_snapshot_key(k, self.view) {
                         self.base_cur = Some((k.to_vec(), v.to_vec()));
                     }
                 }
@@ -79,6 +88,7 @@ impl TxnIter {
             Direction::Reverse => KeyRange::new(self.range.start.clone(), self.wpos.clone()),
         };
         if window.is_empty() {
+            self.w_done = true;
             return;
         }
         let found = lock(&self.buffer).next_written(
@@ -112,6 +122,18 @@ impl Drop for TxnIter {
 
 impl KvIterator for TxnIter {
     fn next(&mut self) -> Result<Option<(&[u8], &[u8])>> {
+        // Past the last buffered write this view sees, with no range delete
+        // to apply: the snapshot's entries pass through without a copy.
+        if self.w_done && self.w_cur.is_none() && self.base_cur.is_none() && !self.range_deleted {
+            if self.base_done {
+                return Ok(None);
+            }
+            let entry = self.base.next()?;
+            if entry.is_none() {
+                self.base_done = true;
+            }
+            return Ok(entry);
+        }
         loop {
             self.fill_base()?;
             self.fill_write();

@@ -190,6 +190,11 @@ impl WriteBuffer {
         }
     }
 
+    /// True when any range delete is visible at `view`.
+    pub(crate) fn has_range_deletes_at(&self, view: u64) -> bool {
+        (self.range_deletes.iter()).any(|(_, _, n)| sees(view, *n, &self.dead))
+    }
+
     /// True when a range delete visible at `view` covers `key` (used for the
     /// snapshot's keys, which are older than every buffered write).
     pub(crate) fn hides_snapshot_key(&self, key: &[u8], view: u64) -> bool {

@@ -11,9 +11,10 @@ use sql_shell::Session;
 use table_layer::Database;
 
 /// Engine options small enough that a workload of a few hundred commits
-/// crosses many memtable flushes (and so table and manifest writes).
+/// crosses many memtable flushes and compactions (so table, manifest and
+/// compaction-output writes), with levels of a few KiB.
 pub fn small_options(write_buffer: usize) -> engine::Options {
-    let mut o = engine::Options::with_write_buffer(write_buffer);
+    let mut o = engine::Options::with_write_buffer(write_buffer).tiny_levels();
     o.block_size = 1024;
     o.block_cache_bytes = 256 * 1024;
     o
