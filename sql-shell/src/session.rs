@@ -27,7 +27,7 @@ use crate::exec::{self, BoxOp, Ctx, Env};
 use crate::limits::{self, Checked};
 use crate::planner::ddl::plan_statement;
 use crate::planner::explain::explain;
-use crate::planner::plan::{OutputColumn, Subplan};
+use crate::planner::plan::{Node, OutputColumn, Subplan};
 use crate::planner::{Planned, Statement};
 use crate::value::cast::coerce_for_column;
 use crate::value::{DataType, Row, Value};
@@ -413,8 +413,17 @@ impl Session {
             loop {
                 attempt += 1;
                 let mut txn = self.db.begin().map_err(map_table_error)?;
-                let prepared = prepare(&txn, &stmt, subplans.clone())?;
-                let out = apply(&mut txn, prepared)?;
+                let out = if streams(&stmt) {
+                    // Begun after `txn`: see `stream_write`.
+                    let read = self.db.begin().map_err(map_table_error)?;
+                    match stream_write(&read, &mut txn, &stmt, subplans.clone())? {
+                        Some(out) => out,
+                        None => return Err(SqlError::runtime("internal: not a streaming write")),
+                    }
+                } else {
+                    let prepared = prepare(&txn, &stmt, subplans.clone())?;
+                    apply(&mut txn, prepared)?
+                };
                 match txn.commit() {
                     Ok(()) => return Ok(out),
                     Err(e) if e.is_retryable() && attempt < 3 => continue,
@@ -521,35 +530,17 @@ fn prepare<'a>(
                 }
                 rows
             };
-            let defs = table.columns();
             let mut next_auto: Option<i64> = None;
             let mut out = Vec::with_capacity(rows.len());
             for src in rows {
-                let mut full: Vec<Value> =
-                    defs.iter().map(|c| c.default_or_null().clone()).collect();
-                for (v, &c) in src.into_iter().zip(columns) {
-                    full[c] = v;
-                }
-                for (i, v) in full.iter_mut().enumerate() {
-                    let taken = std::mem::take(v);
-                    *v = coerce_for_column(taken, defs[i].data_type)
-                        .map_err(|m| column_error(table, i, m))?;
-                }
-                if let Some(c) = *auto_pk {
-                    if full[c].is_null() {
-                        let next = match next_auto {
-                            Some(n) => n,
-                            None => max_integer_key(txn, table.name())?
-                                .map_or(1, |m| m.saturating_add(1)),
-                        };
-                        full[c] = Value::Integer(next);
-                    }
-                    if let Value::Integer(i) = full[c] {
-                        let after = i.saturating_add(1);
-                        next_auto = Some(next_auto.map_or(after, |n: i64| n.max(after)));
-                    }
-                }
-                out.push(full);
+                out.push(insert_row(
+                    txn,
+                    table,
+                    columns,
+                    *auto_pk,
+                    src,
+                    &mut next_auto,
+                )?);
             }
             Ok(Prepared::Insert {
                 table: Arc::clone(table),
@@ -562,14 +553,7 @@ fn prepare<'a>(
             let mut op = ScanOp::open(scan, &ctx, &[])?;
             let mut changes = Vec::new();
             while let Some(row) = op.next_row()? {
-                let pk = table.primary_key_of(&row);
-                let mut new = row.values.clone();
-                for (c, e) in assignments {
-                    let v = exec::eval::eval(e, &row.values, &ctx)?;
-                    let ty: DataType = table.columns()[*c].data_type;
-                    new[*c] = coerce_for_column(v, ty).map_err(|m| column_error(&table, *c, m))?;
-                }
-                changes.push((pk, new));
+                changes.push(updated_row(&table, assignments, row, &ctx)?);
             }
             Ok(Prepared::Update { table, changes })
         }
@@ -584,6 +568,134 @@ fn prepare<'a>(
             Ok(Prepared::Delete { table, keys })
         }
         _ => Ok(Prepared::Ddl(stmt)),
+    }
+}
+
+/// The full row an INSERT writes for source row `src` (defaults filled in,
+/// values converted to the column types, the next INTEGER PRIMARY KEY
+/// assigned for a NULL there).
+fn insert_row(
+    txn: &Transaction,
+    table: &Arc<table_layer::TableDef>,
+    columns: &[usize],
+    auto_pk: Option<usize>,
+    src: Row,
+    next_auto: &mut Option<i64>,
+) -> Result<Row> {
+    let defs = table.columns();
+    let mut full: Vec<Value> = defs.iter().map(|c| c.default_or_null().clone()).collect();
+    for (v, &c) in src.into_iter().zip(columns) {
+        full[c] = v;
+    }
+    for (i, v) in full.iter_mut().enumerate() {
+        let taken = std::mem::take(v);
+        *v = coerce_for_column(taken, defs[i].data_type).map_err(|m| column_error(table, i, m))?;
+    }
+    if let Some(c) = auto_pk {
+        if full[c].is_null() {
+            let next = match *next_auto {
+                Some(n) => n,
+                None => max_integer_key(txn, table.name())?.map_or(1, |m| m.saturating_add(1)),
+            };
+            full[c] = Value::Integer(next);
+        }
+        if let Value::Integer(i) = full[c] {
+            let after = i.saturating_add(1);
+            *next_auto = Some(next_auto.map_or(after, |n: i64| n.max(after)));
+        }
+    }
+    Ok(full)
+}
+
+/// The primary key and new values of a row an UPDATE changes.
+fn updated_row(
+    table: &Arc<table_layer::TableDef>,
+    assignments: &[(usize, crate::planner::expr::Expr)],
+    row: table_layer::Row,
+    ctx: &Ctx<'_>,
+) -> Result<(Vec<Value>, Row)> {
+    let pk = table.primary_key_of(&row);
+    let mut new = row.values.clone();
+    for (c, e) in assignments {
+        let v = exec::eval::eval(e, &row.values, ctx)?;
+        let ty: DataType = table.columns()[*c].data_type;
+        new[*c] = coerce_for_column(v, ty).map_err(|m| column_error(table, *c, m))?;
+    }
+    Ok((pk, new))
+}
+
+/// Run INSERT ... SELECT, UPDATE or DELETE outside an explicit transaction
+/// as a stream: rows are read from `read`, a transaction begun after
+/// `write` (so its snapshot is the same or later), and written to `write`
+/// one by one, so memory does not grow with the rows touched (only the
+/// store's write buffer does, within its batch limit). Reading a separate
+/// snapshot means the statement never sees its own changes (an UPDATE that
+/// moves rows forward in the scan's order does not meet them again). A row
+/// another transaction changed between the two snapshots is caught by
+/// `write`'s commit as a conflict, and the statement runs again.
+///
+/// `None` when the statement is not one of these (or is a plain VALUES
+/// insert, which is small): the caller prepares it in full.
+fn stream_write(
+    read: &Transaction,
+    write: &mut Transaction,
+    stmt: &Statement,
+    subplans: Vec<Subplan>,
+) -> Result<Option<Output<'static>>> {
+    let ctx = Ctx::root(Env::new(read, subplans));
+    let (verb, count) = match stmt {
+        Statement::Insert {
+            table,
+            columns,
+            source,
+            auto_pk,
+        } => {
+            let mut op = exec::build(source, &ctx)?;
+            let mut next_auto = None;
+            let mut count = 0u64;
+            while let Some(src) = op.next()? {
+                let row = insert_row(write, table, columns, *auto_pk, src, &mut next_auto)?;
+                write.insert(table.name(), &row).map_err(map_table_error)?;
+                count += 1;
+            }
+            ("INSERT", count)
+        }
+        Statement::Update { scan, assignments } => {
+            let table = Arc::clone(&scan.table);
+            let mut op = ScanOp::open(scan, &ctx, &[])?;
+            let mut count = 0u64;
+            while let Some(row) = op.next_row()? {
+                let (pk, new) = updated_row(&table, assignments, row, &ctx)?;
+                write
+                    .update(table.name(), &pk, &new)
+                    .map_err(map_table_error)?;
+                count += 1;
+            }
+            ("UPDATE", count)
+        }
+        Statement::Delete { scan } => {
+            let table = Arc::clone(&scan.table);
+            let mut op = ScanOp::open(scan, &ctx, &[])?;
+            let mut count = 0u64;
+            while let Some(row) = op.next_row()? {
+                write
+                    .delete(table.name(), &table.primary_key_of(&row))
+                    .map_err(map_table_error)?;
+                count += 1;
+            }
+            ("DELETE", count)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(Output::Affected { verb, count }))
+}
+
+/// True for the statements [`stream_write`] runs.
+fn streams(stmt: &Statement) -> bool {
+    match stmt {
+        Statement::Insert { source, .. } => !matches!(source, Node::Values { .. }),
+        Statement::Update { .. } | Statement::Delete { .. } => true,
+        _ => false,
     }
 }
 
