@@ -336,6 +336,16 @@ mod tests {
         assert_eq!(v2.levels[0].len(), 0);
         assert_eq!(v2.levels[1].len(), 3);
         v2.check().unwrap();
+        // A moved table keeps its Arc: the count of Arcs is what says when
+        // its file may be removed (an old version still reading it through
+        // another Arc would otherwise lose the file under it).
+        for old in &v.levels[0] {
+            assert!(
+                v2.levels[1].iter().any(|f| Arc::ptr_eq(f, old)),
+                "table {} was re-allocated by the move",
+                old.number
+            );
+        }
     }
 
     #[test]

@@ -39,16 +39,30 @@ pub struct Version {
 
 impl Version {
     /// A version with `edit` applied.
+    ///
+    /// A table deleted and added by the same edit (a trivial move to the
+    /// next level) keeps its `Arc`: the number of `Arc`s of a table is
+    /// what tells when no version uses its file any more, so one file must
+    /// never be counted under two.
     pub fn apply(&self, edit: &VersionEdit) -> Version {
         let mut v = self.clone();
+        let mut moved: Vec<Arc<FileMeta>> = Vec::new();
         for (level, n) in &edit.deleted_files {
             if let Some(files) = v.levels.get_mut(*level) {
-                files.retain(|f| f.number != *n);
+                files.retain(|f| {
+                    if f.number == *n {
+                        moved.push(Arc::clone(f));
+                        false
+                    } else {
+                        true
+                    }
+                });
             }
         }
         for (level, f) in &edit.new_files {
             if let Some(files) = v.levels.get_mut(*level) {
-                files.push(Arc::new(f.clone()));
+                let same = moved.iter().find(|m| m.number == f.number && ***m == *f);
+                files.push(same.map_or_else(|| Arc::new(f.clone()), Arc::clone));
             }
         }
         v.levels[0].sort_by(|a, b| {
