@@ -154,13 +154,7 @@ fn record_ends(data: &[u8]) -> Vec<usize> {
 
 /// One file's damages: random flips and cuts, the head and footer, and
 /// (for logs and manifests) every record boundary.
-fn damages_for(
-    name: &str,
-    data: &[u8],
-    flips: usize,
-    cuts: usize,
-    rng: &mut Rng,
-) -> Vec<Damage> {
+fn damages_for(name: &str, data: &[u8], flips: usize, cuts: usize, rng: &mut Rng) -> Vec<Damage> {
     let len = data.len();
     let mut out = Vec::new();
     for _ in 0..flips {
