@@ -69,6 +69,9 @@ pub enum ErrorKind {
     Runtime,
     /// The storage below failed (I/O, corruption, closed).
     Storage,
+    /// The statement was interrupted (the session's interrupt flag, e.g.
+    /// Ctrl-C, or the progress hook); it was undone.
+    Interrupted,
 }
 
 /// An error of the SQL layer; see the [module documentation](self).
@@ -152,6 +155,11 @@ pub enum SqlError {
         /// known).
         message: String,
     },
+    /// The statement was interrupted through
+    /// [`Session::interrupt_flag`](crate::Session::interrupt_flag) or the
+    /// progress hook. What it wrote is undone (the whole statement outside
+    /// a transaction; inside one, the statement alone).
+    Interrupted,
 }
 
 /// Result alias for the SQL layer.
@@ -172,6 +180,7 @@ impl SqlError {
             SqlError::Transaction { .. } => ErrorKind::Transaction,
             SqlError::Runtime { .. } => ErrorKind::Runtime,
             SqlError::Storage { .. } => ErrorKind::Storage,
+            SqlError::Interrupted => ErrorKind::Interrupted,
         }
     }
 
@@ -260,8 +269,29 @@ impl SqlError {
     }
 }
 
-impl fmt::Display for SqlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl SqlError {
+    /// The message without the position suffix (`" at line L, column C"`),
+    /// for callers that show the position their own way (the shell points
+    /// at it under the statement).
+    ///
+    /// ```
+    /// use sql_shell::{Position, SqlError};
+    /// let e = SqlError::parse("Expected: an expression, found: EOF")
+    ///     .at(Some(Position { line: 1, column: 11 }));
+    /// assert_eq!(e.message(), "syntax error: Expected: an expression, found: EOF");
+    /// assert!(e.to_string().ends_with(" at line 1, column 11"));
+    /// ```
+    pub fn message(&self) -> String {
+        struct Bare<'a>(&'a SqlError);
+        impl fmt::Display for Bare<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write_message(f)
+            }
+        }
+        Bare(self).to_string()
+    }
+
+    fn write_message(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SqlError::Parse { message, .. } => write!(f, "syntax error: {message}")?,
             SqlError::Unsupported { feature, .. } => write!(f, "not supported: {feature}")?,
@@ -291,7 +321,15 @@ impl fmt::Display for SqlError {
             SqlError::Transaction { message } => f.write_str(message)?,
             SqlError::Runtime { message } => f.write_str(message)?,
             SqlError::Storage { message } => write!(f, "storage error: {message}")?,
+            SqlError::Interrupted => f.write_str("interrupted")?,
         }
+        Ok(())
+    }
+}
+
+impl fmt::Display for SqlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_message(f)?;
         if let Some(p) = self.position() {
             write!(f, " at {p}")?;
         }

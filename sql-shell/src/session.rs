@@ -16,14 +16,16 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use sqlparser::dialect::SQLiteDialect;
 use sqlparser::parser::Parser;
 use table_layer::{Database, Direction, ScanRange, Transaction};
 
 use crate::error::{Position, Result, SqlError};
+use crate::exec::control::ProgressHook;
 use crate::exec::scan::{ScanOp, table_err};
-use crate::exec::{self, BoxOp, Ctx, Env};
+use crate::exec::{self, BoxOp, Control, Ctx, Env};
 use crate::limits::{self, Checked};
 use crate::planner::ddl::plan_statement;
 use crate::planner::explain::explain;
@@ -216,12 +218,18 @@ pub struct Settings {
     /// Longest statement text in bytes (default
     /// [`DEFAULT_MAX_STATEMENT_BYTES`](limits::DEFAULT_MAX_STATEMENT_BYTES)).
     pub max_statement_bytes: usize,
+    /// Bytes of rows a sort, GROUP BY, DISTINCT, hash join or set operation
+    /// may hold (default 256 MiB). A sort over it spills sorted runs to
+    /// temporary files and merges them; the others fail with a clear error
+    /// naming this setting.
+    pub memory_budget: usize,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             max_statement_bytes: limits::DEFAULT_MAX_STATEMENT_BYTES,
+            memory_budget: exec::control::DEFAULT_MEMORY_BUDGET,
         }
     }
 }
@@ -232,6 +240,7 @@ pub struct Session {
     txn: Option<Transaction>,
     read: Option<Transaction>,
     settings: Settings,
+    control: Control,
 }
 
 impl Session {
@@ -257,7 +266,69 @@ impl Session {
             txn: None,
             read: None,
             settings: Settings::default(),
+            control: Control::default(),
         }
+    }
+
+    /// The flag that interrupts the running statement: set it from any
+    /// thread (a Ctrl-C handler) and the statement fails with
+    /// [`SqlError::Interrupted`] at its next row, its writes undone (the
+    /// whole statement outside a transaction, the statement alone inside
+    /// one, which stays open). Scans and joins check it once per row. Each
+    /// statement clears it when it starts, so a flag set between
+    /// statements is ignored.
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering;
+    /// use sql_shell::{Output, Session, SqlError};
+    /// let mut s = Session::open(None)?;
+    /// s.execute("CREATE TABLE t (a INTEGER)")?;
+    /// s.execute("INSERT INTO t VALUES (1), (2), (3)")?;
+    /// let flag = s.interrupt_flag();
+    /// let Output::Rows(mut rows) = s.execute("SELECT * FROM t")? else { unreachable!() };
+    /// rows.next_row()?;
+    /// flag.store(true, Ordering::Relaxed); // e.g. from a signal handler thread
+    /// assert_eq!(rows.next_row(), Err(SqlError::Interrupted));
+    /// # Ok::<(), SqlError>(())
+    /// ```
+    pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.control.interrupt)
+    }
+
+    /// Call `hook` with the number of rows the running statement has
+    /// processed (read by its scans, or produced by a join) every `every`
+    /// rows; when it returns `false` the statement stops with
+    /// [`SqlError::Interrupted`], as with the
+    /// [interrupt flag](Session::interrupt_flag). `every = 0` removes the
+    /// hook. Like SQLite's `sqlite3_progress_handler`, for progress
+    /// displays and time limits.
+    ///
+    /// ```
+    /// use sql_shell::{Output, Session, SqlError};
+    /// let mut s = Session::open(None)?;
+    /// s.execute("CREATE TABLE t (a INTEGER)")?;
+    /// s.execute("INSERT INTO t VALUES (1), (2), (3), (4), (5)")?;
+    /// s.set_progress_handler(2, Box::new(|rows| rows < 4));
+    /// let Output::Rows(rows) = s.execute("SELECT * FROM t")? else { unreachable!() };
+    /// let got: Result<Vec<_>, _> = rows.collect();
+    /// assert_eq!(got, Err(SqlError::Interrupted));
+    /// # Ok::<(), SqlError>(())
+    /// ```
+    pub fn set_progress_handler(&mut self, every: u64, hook: ProgressHook) {
+        self.control.progress_every = every;
+        *self.control.progress.get_mut() = (every > 0).then_some(hook);
+    }
+
+    /// Close the session: roll back an open transaction, save the table
+    /// statistics and close the store (for the engine: flush and release
+    /// its lock). Dropping a session without closing it is safe too (the
+    /// engine recovers from its log), but skips the final flush.
+    pub fn close(mut self) -> Result<()> {
+        self.read = None;
+        if let Some(t) = self.txn.take() {
+            t.rollback();
+        }
+        self.db.close().map_err(map_table_error)
     }
 
     /// The session's settings.
@@ -280,7 +351,9 @@ impl Session {
         self.db.store()
     }
 
-    /// True inside BEGIN ... COMMIT/ROLLBACK.
+    /// True while an explicit transaction is open (inside BEGIN ...
+    /// COMMIT/ROLLBACK; a conflict or a failed COMMIT closes it). A shell
+    /// shows it in its prompt and rolls it back before quitting.
     pub fn in_transaction(&self) -> bool {
         self.txn.is_some()
     }
@@ -308,6 +381,8 @@ impl Session {
     /// [`split_statements`](crate::split_statements) first.
     pub fn execute(&mut self, sql: &str) -> Result<Output<'_>> {
         self.read = None;
+        self.control.start();
+        self.control.memory_budget = self.settings.memory_budget;
         // COPY TO/FROM files is parsed and run by the export module
         // (sqlparser rejects its options such as COMPRESSION).
         if crate::export::copy::is_copy(sql) {
@@ -364,7 +439,7 @@ impl Session {
                     (Some(t), _) | (None, Some(t)) => t,
                     (None, None) => return Err(SqlError::runtime("internal: no transaction")),
                 };
-                let ctx = Ctx::root(Env::new(txn, subplans));
+                let ctx = Ctx::root(Env::controlled(txn, subplans, Some(&self.control)));
                 let op = exec::build(&q.root, &ctx)?;
                 Ok(Output::Rows(Rows {
                     columns: q.columns,
@@ -380,7 +455,7 @@ impl Session {
     fn write(&mut self, stmt: Statement, subplans: Vec<Subplan>) -> Result<Output<'_>> {
         if let Some(txn) = self.txn.as_mut() {
             // Reads first; a failure there has written nothing.
-            let prepared = prepare(txn, &stmt, subplans)?;
+            let prepared = prepare(txn, &stmt, subplans, &self.control)?;
             // A statement that makes one table-layer call needs no
             // savepoint: each call writes all or nothing. (A savepoint costs
             // a copy of the transaction's write buffer on the next write,
@@ -409,6 +484,29 @@ impl Session {
                 }
             }
         } else {
+            if let Statement::CreateIndex {
+                spec,
+                if_not_exists,
+            } = &stmt
+            {
+                // Outside a transaction the table layer builds the index in
+                // bounded batches while writers go on (see
+                // `Database::create_index`), instead of buffering every
+                // entry in one transaction.
+                if self.db.catalog().has_index(&spec.name) {
+                    if *if_not_exists {
+                        return Ok(Output::Message("CREATE INDEX (already exists)".into()));
+                    }
+                    return Err(SqlError::name(format!(
+                        "index {} already exists",
+                        spec.name
+                    )));
+                }
+                self.db
+                    .create_index(spec.clone(), &mut |_| {})
+                    .map_err(map_table_error)?;
+                return Ok(Output::Message("CREATE INDEX".into()));
+            }
             let mut attempt = 0;
             loop {
                 attempt += 1;
@@ -416,12 +514,12 @@ impl Session {
                 let out = if streams(&stmt) {
                     // Begun after `txn`: see `stream_write`.
                     let read = self.db.begin().map_err(map_table_error)?;
-                    match stream_write(&read, &mut txn, &stmt, subplans.clone())? {
+                    match stream_write(&read, &mut txn, &stmt, subplans.clone(), &self.control)? {
                         Some(out) => out,
                         None => return Err(SqlError::runtime("internal: not a streaming write")),
                     }
                 } else {
-                    let prepared = prepare(&txn, &stmt, subplans.clone())?;
+                    let prepared = prepare(&txn, &stmt, subplans.clone(), &self.control)?;
                     apply(&mut txn, prepared)?
                 };
                 match txn.commit() {
@@ -513,6 +611,7 @@ fn prepare<'a>(
     txn: &Transaction,
     stmt: &'a Statement,
     subplans: Vec<Subplan>,
+    control: &Control,
 ) -> Result<Prepared<'a>> {
     match stmt {
         Statement::Insert {
@@ -522,7 +621,7 @@ fn prepare<'a>(
             auto_pk,
         } => {
             let rows = {
-                let ctx = Ctx::root(Env::new(txn, subplans));
+                let ctx = Ctx::root(Env::controlled(txn, subplans, Some(control)));
                 let mut op = exec::build(source, &ctx)?;
                 let mut rows = Vec::new();
                 while let Some(r) = op.next()? {
@@ -549,7 +648,7 @@ fn prepare<'a>(
         }
         Statement::Update { scan, assignments } => {
             let table = Arc::clone(&scan.table);
-            let ctx = Ctx::root(Env::new(txn, subplans));
+            let ctx = Ctx::root(Env::controlled(txn, subplans, Some(control)));
             let mut op = ScanOp::open(scan, &ctx, &[])?;
             let mut changes = Vec::new();
             while let Some(row) = op.next_row()? {
@@ -559,7 +658,7 @@ fn prepare<'a>(
         }
         Statement::Delete { scan } => {
             let table = Arc::clone(&scan.table);
-            let ctx = Ctx::root(Env::new(txn, subplans));
+            let ctx = Ctx::root(Env::controlled(txn, subplans, Some(control)));
             let mut op = ScanOp::open(scan, &ctx, &[])?;
             let mut keys = Vec::new();
             while let Some(row) = op.next_row()? {
@@ -641,8 +740,9 @@ fn stream_write(
     write: &mut Transaction,
     stmt: &Statement,
     subplans: Vec<Subplan>,
+    control: &Control,
 ) -> Result<Option<Output<'static>>> {
-    let ctx = Ctx::root(Env::new(read, subplans));
+    let ctx = Ctx::root(Env::controlled(read, subplans, Some(control)));
     let (verb, count) = match stmt {
         Statement::Insert {
             table,

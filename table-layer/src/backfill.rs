@@ -160,6 +160,9 @@ fn fill_streaming(
     let mut pending_unique: HashSet<Vec<u8>> = HashSet::new();
     let (mut k, mut v) = (Vec::new(), Vec::new());
     let mut done = 0u64;
+    // Half the store's batch limit at most: a batch's size as the store
+    // counts it includes per-entry overhead beyond the payload.
+    let batch_bytes = BATCH_BYTES.min(db.limits.max_batch_bytes / 2).max(1);
     while let Some((key, val)) = it.next()? {
         let row = decode_row(t, &key[prefix.len()..], val)?;
         let pk = pk_values(t, &row);
@@ -172,7 +175,7 @@ fn fill_streaming(
             pending_unique.insert(k.clone());
         }
         batch.put(k.as_slice(), v.as_slice());
-        if batch.payload_len() >= BATCH_BYTES {
+        if batch.payload_len() >= batch_bytes {
             db.store
                 .write(std::mem::take(&mut batch), &WriteOptions::BUFFERED)?;
             pending_unique.clear();

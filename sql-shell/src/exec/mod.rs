@@ -12,6 +12,7 @@
 //! and the stack of enclosing rows a correlated subquery reads.
 
 pub mod aggregate;
+pub mod control;
 pub mod eval;
 pub mod functions;
 pub mod ops;
@@ -27,6 +28,7 @@ use crate::error::Result;
 use crate::planner::plan::{Node, Subplan};
 use crate::value::affinity::Affinity;
 use crate::value::{Row, Value};
+pub use control::Control;
 use eval::InSet;
 
 /// A source of rows.
@@ -52,17 +54,50 @@ pub struct Env<'t> {
     pub txn: &'t Transaction,
     /// The statement's subqueries.
     pub subplans: Vec<Subplan>,
+    /// The session's interrupt flag, progress hook and memory budget, if
+    /// the statement runs under a session.
+    pub control: Option<&'t Control>,
     cache: RefCell<HashMap<(usize, u8), Rc<SubResult>>>,
 }
 
 impl<'t> Env<'t> {
-    /// An environment for a statement.
+    /// An environment for a statement without session controls.
     pub fn new(txn: &'t Transaction, subplans: Vec<Subplan>) -> Rc<Env<'t>> {
+        Env::controlled(txn, subplans, None)
+    }
+
+    /// An environment for a statement run under `control`.
+    pub fn controlled(
+        txn: &'t Transaction,
+        subplans: Vec<Subplan>,
+        control: Option<&'t Control>,
+    ) -> Rc<Env<'t>> {
         Rc::new(Env {
             txn,
             subplans,
+            control,
             cache: RefCell::new(HashMap::new()),
         })
+    }
+
+    /// Count one row of work: fails with [`SqlError::Interrupted`] once the
+    /// interrupt flag is set, and calls the progress hook every so many
+    /// rows (see [`Control`]).
+    ///
+    /// [`SqlError::Interrupted`]: crate::SqlError::Interrupted
+    #[inline]
+    pub fn tick(&self) -> Result<()> {
+        match self.control {
+            Some(c) => c.tick(),
+            None => Ok(()),
+        }
+    }
+
+    /// The memory a materialising operator (sort, aggregation, hash join,
+    /// ...) may use, in bytes.
+    pub fn memory_budget(&self) -> usize {
+        self.control
+            .map_or(control::DEFAULT_MEMORY_BUDGET, |c| c.memory_budget)
     }
 }
 

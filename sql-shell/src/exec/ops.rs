@@ -272,6 +272,8 @@ impl Operator for NestedLoopOp<'_> {
                 continue;
             };
             while self.pos < self.right_rows.len() {
+                // The right side is held: no scan counts these rows.
+                self.ctx.env.tick()?;
                 let right = &self.right_rows[self.pos];
                 self.pos += 1;
                 let mut row = Vec::with_capacity(left.len() + right.len());

@@ -324,6 +324,7 @@ impl<'t> ScanOp<'t> {
                 }
                 Some(r) => r.map_err(table_err)?,
             };
+            self.ctx.env.tick()?;
             if let Some(f) = &self.filter {
                 if !eval_pred(f, &row.values, &self.ctx)? {
                     continue;
