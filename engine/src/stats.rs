@@ -35,7 +35,7 @@
 //! | `memtable.bytes` / `memtable.immutable` | active memtable size, frozen ones waiting |
 //! | `level.N.files` / `level.N.bytes` | tables per level |
 //! | `snapshots.live` | registered snapshots and transactions |
-//! | `recovery.torn_tail_bytes` | bytes cut from the last log at open |
+//! | `recovery.torn_tail_bytes` | bytes of a torn tail (to its last non-zero byte) cut from the last log at open |
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -32,7 +32,7 @@ use crate::stats::Counters;
 use crate::version::Version;
 use crate::version::edit::VersionEdit;
 use crate::version::manifest::{self, ManifestWriter, Recovered};
-use crate::wal::record::{RecordReader, resync_finds_record};
+use crate::wal::record::{self, RecordReader, resync_finds_record};
 use crate::wal::{LogWriter, batch};
 
 pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
@@ -99,13 +99,14 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
                 let holds_data = match kind {
                     FileKind::Table(_) => true,
                     // Nothing is logged before a creation finishes, so any
-                    // byte in a log is data.
+                    // non-zero byte in a log is data (zeros are a
+                    // preallocated tail).
                     FileKind::Log(_) => {
                         let p = dir.join(name);
-                        let f = fs
-                            .open_read(&p)
-                            .map_err(|e| Error::io("open write-ahead log", &p, e))?;
-                        !f.is_empty()
+                        let data = fs
+                            .read_all(&p)
+                            .map_err(|e| Error::io("read write-ahead log", &p, e))?;
+                        record::end_of_nonzero(&data) > 0
                     }
                     _ => false,
                 };
@@ -177,6 +178,8 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
             .read_all(&path)
             .map_err(|e| Error::io("read write-ahead log", &path, e))?;
         let mut r = RecordReader::new(&data);
+        // Where the log's written data ends (before a preallocated tail).
+        let end;
         loop {
             match r.next_record() {
                 Ok(Some((off, payload))) => {
@@ -219,14 +222,48 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
                         mem = Memtable::new(0, opts.write_buffer_size);
                     }
                 }
-                Ok(None) => break,
+                Ok(None) => {
+                    end = data.len() as u64;
+                    break;
+                }
                 Err(bad) => {
                     let last = i + 1 == logs.len();
+                    end = bad.offset;
+                    if record::zero_header_at(&data, bad.offset) {
+                        // The end of the written data: the rest is the
+                        // preallocated tail, zeros unless a write was torn
+                        // (its later pages landed, its first did not) or
+                        // the unused space was damaged.
+                        let junk_end = record::end_of_nonzero(&data);
+                        if junk_end <= bad.offset {
+                            break;
+                        }
+                        if resync_finds_record(&data, bad.offset) {
+                            return Err(Error::corruption(
+                                &path,
+                                bad.offset,
+                                "a record header of zeros (the end of a log's written data) \
+                                 is followed by valid records: records were lost"
+                                    .to_string(),
+                            ));
+                        }
+                        if last {
+                            fs.truncate(&path, bad.offset)
+                                .map_err(|e| Error::io("truncate torn log tail", &path, e))?;
+                            Counters::add(&stats.torn_tail_bytes, junk_end - bad.offset);
+                        }
+                        // In an older log such bytes hold no record (none
+                        // checks out), and a record lost from its end would
+                        // show as a sequence gap at the next log: nothing
+                        // to recover or refuse.
+                        break;
+                    }
                     if last && !resync_finds_record(&data, bad.offset) {
                         // A torn tail: cut it off so the log ends cleanly.
                         fs.truncate(&path, bad.offset)
                             .map_err(|e| Error::io("truncate torn log tail", &path, e))?;
-                        Counters::add(&stats.torn_tail_bytes, data.len() as u64 - bad.offset);
+                        let junk_end = record::end_of_nonzero(&data).max(bad.offset);
+                        Counters::add(&stats.torn_tail_bytes, junk_end - bad.offset);
                         break;
                     }
                     let detail = if last {
@@ -241,7 +278,7 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
                 }
             }
         }
-        prev_log = Some((path, data.len() as u64));
+        prev_log = Some((path, end));
     }
     if !mem.is_empty() {
         let number = alloc();
@@ -311,7 +348,12 @@ pub(crate) fn open(dir: &Path, opts: Options) -> Result<Arc<Inner>> {
         queue: Mutex::new(VecDeque::new()),
         queue_cv: Condvar::new(),
         write: Mutex::new(WriteState {
-            log: LogWriter::new(log_file, log_path, log_number),
+            log: LogWriter::new(
+                log_file,
+                log_path,
+                log_number,
+                crate::wal::preallocate_chunk(opts.write_buffer_size),
+            ),
             last_seq,
             buf: Vec::new(),
         }),

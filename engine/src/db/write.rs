@@ -319,7 +319,12 @@ fn switch_memtable(inner: &Arc<Inner>, ws: &mut WriteState) -> Result<()> {
         .sync_dir(&inner.dir)
         .map_err(|e| Error::io("fsync database directory", &inner.dir, e))
         .inspect_err(|e| inner.poison(e))?;
-    ws.log = LogWriter::new(file, path, number);
+    ws.log = LogWriter::new(
+        file,
+        path,
+        number,
+        crate::wal::preallocate_chunk(inner.opts.write_buffer_size),
+    );
     {
         let mut cur = inner.sv.write();
         let mut imms = Vec::with_capacity(cur.imms.len() + 1);

@@ -27,10 +27,15 @@ use super::{FileLock, FileSystem, RandomAccessFile, WritableFile};
 
 type Node = Arc<Mutex<FileData>>;
 
+/// One file. `data[written..]` is a preallocated tail of zeros; a power
+/// cut keeps `data[..synced]` and then zeros up to `synced_size` (the size
+/// as of the last sync), the way fallocated but unwritten blocks read back.
 #[derive(Default)]
 struct FileData {
     data: Vec<u8>,
+    written: usize,
     synced: usize,
+    synced_size: usize,
 }
 
 /// A fault to inject into writes or syncs.
@@ -130,9 +135,16 @@ impl FaultFs {
         let mut files = HashMap::new();
         for (p, node) in &s.durable {
             let d = node.lock();
-            let data = d.data[..d.synced].to_vec();
-            let synced = data.len();
-            files.insert(p.clone(), Arc::new(Mutex::new(FileData { data, synced })));
+            let mut data = d.data[..d.synced].to_vec();
+            data.resize(d.synced_size.max(d.synced), 0);
+            let n = data.len();
+            let file = FileData {
+                data,
+                written: n,
+                synced: n,
+                synced_size: n,
+            };
+            files.insert(p.clone(), Arc::new(Mutex::new(file)));
         }
         let state = State {
             live: files.clone(),
@@ -151,7 +163,22 @@ impl FaultFs {
         let node = s.live.get(path).ok_or_else(|| not_found(path))?;
         let mut d = node.lock();
         d.data.truncate(len);
+        d.written = d.written.min(len);
         d.synced = d.synced.min(len);
+        d.synced_size = d.synced_size.min(len);
+        Ok(())
+    }
+
+    /// Overwrite `len` bytes of a file (both views) with zeros from
+    /// `offset`, for corruption tests (a write whose pages never landed).
+    pub fn zero_range(&self, path: &Path, offset: usize, len: usize) -> io::Result<()> {
+        let s = self.state.lock();
+        let node = s.live.get(path).ok_or_else(|| not_found(path))?;
+        let mut d = node.lock();
+        let end = offset.checked_add(len).filter(|&e| e <= d.data.len());
+        let end =
+            end.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "range past end"))?;
+        d.data[offset..end].fill(0);
         Ok(())
     }
 
@@ -191,6 +218,8 @@ struct FaultWritable {
     fs: FaultFs,
     path: PathBuf,
     node: Node,
+    /// Opened by `open_append` (as `O_APPEND`): preallocation is a no-op.
+    append_mode: bool,
 }
 
 impl WritableFile for FaultWritable {
@@ -204,11 +233,11 @@ impl WritableFile for FaultWritable {
         if let Some((kind, torn)) = fault {
             if torn {
                 let half = data.len() / 2;
-                d.data.extend_from_slice(&data[..half]);
+                d.write(&data[..half]);
             }
             return Err(io::Error::new(kind, "injected write fault"));
         }
-        d.data.extend_from_slice(data);
+        d.write(data);
         Ok(())
     }
 
@@ -222,12 +251,39 @@ impl WritableFile for FaultWritable {
             return Err(io::Error::new(kind, "injected sync fault"));
         }
         let mut d = self.node.lock();
-        d.synced = d.data.len();
+        d.synced = d.written;
+        d.synced_size = d.data.len();
         Ok(())
     }
 
     fn len(&self) -> u64 {
-        self.node.lock().data.len() as u64
+        self.node.lock().written as u64
+    }
+
+    fn preallocate(&mut self, size: u64) -> io::Result<()> {
+        let size = usize::try_from(size)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "size too large"))?;
+        if self.append_mode {
+            return Ok(());
+        }
+        let mut d = self.node.lock();
+        if size > d.data.len() {
+            d.data.resize(size, 0);
+        }
+        Ok(())
+    }
+}
+
+impl FileData {
+    /// Write at the write position, over the preallocated zeros.
+    fn write(&mut self, bytes: &[u8]) {
+        let at = self.written;
+        let end = at + bytes.len();
+        if end > self.data.len() {
+            self.data.resize(end, 0);
+        }
+        self.data[at..end].copy_from_slice(bytes);
+        self.written = end;
     }
 }
 
@@ -278,6 +334,7 @@ impl FileSystem for FaultFs {
             fs: self.clone(),
             path: path.to_path_buf(),
             node,
+            append_mode: false,
         }))
     }
 
@@ -289,10 +346,15 @@ impl FileSystem for FaultFs {
             .get(path)
             .cloned()
             .ok_or_else(|| not_found(path))?;
+        {
+            let mut d = node.lock();
+            d.written = d.data.len();
+        }
         Ok(Box::new(FaultWritable {
             fs: self.clone(),
             path: path.to_path_buf(),
             node,
+            append_mode: true,
         }))
     }
 
@@ -329,7 +391,9 @@ impl FileSystem for FaultFs {
         let mut d = node.lock();
         let len = (len as usize).min(d.data.len());
         d.data.truncate(len);
-        d.synced = len;
+        d.written = d.written.min(len);
+        d.synced = d.written;
+        d.synced_size = len;
         Ok(())
     }
 

@@ -27,12 +27,21 @@ pub trait WritableFile: Send + Sync {
     fn append(&mut self, data: &[u8]) -> io::Result<()>;
     /// Make everything appended so far durable (fdatasync).
     fn sync(&mut self) -> io::Result<()>;
-    /// Bytes in the file.
+    /// Bytes appended so far: the write position (a preallocated tail past
+    /// it is not counted).
     fn len(&self) -> u64;
-    /// True when the file is empty.
+    /// True when nothing was appended.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Grow the file to at least `size` bytes of zeros past the write
+    /// position without moving it, so that later appends overwrite
+    /// allocated space and an fdatasync of them need not commit a new file
+    /// size (on ext4 that is a journal commit per sync). The new size is
+    /// durable after the next [`sync`](WritableFile::sync). A reader of the
+    /// file sees the zeros (the log format marks its end for that reason).
+    /// Best effort: a file system without the call may do nothing.
+    fn preallocate(&mut self, size: u64) -> io::Result<()>;
 }
 
 /// A file opened for positional reads.

@@ -15,6 +15,9 @@ pub struct OsFs;
 struct OsWritable {
     file: File,
     len: u64,
+    /// Opened with `O_APPEND`: every write lands at the end of the file,
+    /// so growing the file past the write position would misplace them.
+    append_mode: bool,
 }
 
 impl WritableFile for OsWritable {
@@ -30,6 +33,15 @@ impl WritableFile for OsWritable {
 
     fn len(&self) -> u64 {
         self.len
+    }
+
+    fn preallocate(&mut self, size: u64) -> io::Result<()> {
+        if self.append_mode {
+            return Ok(());
+        }
+        // fallocate(2) with mode 0: allocated, zero-reading blocks and a
+        // new file size; the write offset of the descriptor does not move.
+        <File as fs4::FileExt>::allocate(&self.file, size)
     }
 }
 
@@ -61,13 +73,21 @@ impl FileSystem for OsFs {
             .create(true)
             .truncate(true)
             .open(path)?;
-        Ok(Box::new(OsWritable { file, len: 0 }))
+        Ok(Box::new(OsWritable {
+            file,
+            len: 0,
+            append_mode: false,
+        }))
     }
 
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn WritableFile>> {
         let file = OpenOptions::new().append(true).open(path)?;
         let len = file.metadata()?.len();
-        Ok(Box::new(OsWritable { file, len }))
+        Ok(Box::new(OsWritable {
+            file,
+            len,
+            append_mode: true,
+        }))
     }
 
     fn open_read(&self, path: &Path) -> io::Result<Arc<dyn RandomAccessFile>> {

@@ -122,6 +122,26 @@ fn check_at(data: &[u8], pos: usize) -> Result<&[u8], (String, bool)> {
     Ok(payload)
 }
 
+/// True when the record header at `offset` is all zeros (or the file ends
+/// in fewer than [`HEADER_LEN`] zero bytes there): in a log, the end of the
+/// written data, where its preallocated tail begins. A real header is never
+/// all zeros: its checksum would have to be 0, but the CRC-32 of eight zero
+/// bytes is `0x6522df69`, so this is unambiguous.
+pub fn zero_header_at(data: &[u8], offset: u64) -> bool {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let end = start.saturating_add(HEADER_LEN).min(data.len());
+    data[start..end].iter().all(|&b| b == 0)
+}
+
+/// The offset just past the last non-zero byte of `data` (0 when all zero).
+pub fn end_of_nonzero(data: &[u8]) -> u64 {
+    data.iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |p| p as u64 + 1)
+}
+
 /// True when some valid record starts after `offset` (used to tell damage
 /// in the middle of a log from a torn tail).
 pub fn resync_finds_record(data: &[u8], offset: u64) -> bool {
@@ -146,6 +166,26 @@ mod tests {
         inplace.extend_from_slice(b"abc");
         finish_in_place(&mut inplace, at);
         assert_eq!(inplace, out);
+    }
+
+    #[test]
+    fn zero_header_is_never_valid() {
+        assert_ne!(crc32fast::hash(&[0u8; 8]), 0);
+        let zeros = [0u8; 40];
+        assert!(RecordReader::new(&zeros).next_record().is_err());
+        assert!(zero_header_at(&zeros, 0));
+        assert!(zero_header_at(&zeros, 35), "a short zero remainder");
+        assert!(zero_header_at(&zeros, 40), "the end of the file");
+        let mut data = Vec::new();
+        encode(&mut data, b"");
+        assert!(
+            !zero_header_at(&data, 0),
+            "an empty payload still has a header"
+        );
+        assert_eq!(end_of_nonzero(&data), 12);
+        data.extend_from_slice(&[0u8; 20]);
+        assert_eq!(end_of_nonzero(&data), 12);
+        assert_eq!(end_of_nonzero(&zeros), 0);
     }
 
     #[test]
