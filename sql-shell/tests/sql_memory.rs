@@ -7,7 +7,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sql_shell::{Output, Session, Value};
+use sql_shell::{ErrorKind, Output, Session, Value};
 
 struct Counting;
 
@@ -33,6 +33,13 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The counters are process-wide: tests measuring them run one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Peak heap growth while `f` runs.
 fn peak_during(f: impl FnOnce()) -> usize {
     let base = LIVE.load(Ordering::Relaxed);
@@ -52,6 +59,7 @@ const ROWS: i64 = 20_000;
 
 #[test]
 fn full_table_writes_stream_their_rows() {
+    let _one = serial();
     let store = std::sync::Arc::new(kv_api::MemStore::new());
     let mut s = Session::new(table_layer::Database::open(store).unwrap());
     s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, pad TEXT)")
@@ -132,5 +140,122 @@ fn full_table_writes_stream_their_rows() {
     assert!(
         copy < held_copy + held / 10,
         "copy: peak {copy} bytes streaming vs {held_copy} reading first"
+    );
+}
+
+fn rows(s: &mut Session, sql: &str) -> Vec<Vec<Value>> {
+    match s.execute(sql).unwrap() {
+        Output::Rows(r) => r.collect::<Result<Vec<_>, _>>().unwrap(),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// 20,000 rows (id, k = id * 7919 % 1000, pad) with no index on k.
+fn sort_fixture() -> Session {
+    let mut s = Session::open(None).unwrap();
+    s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER, pad TEXT)")
+        .unwrap();
+    let pad = "p".repeat(200);
+    for chunk in 0..ROWS / 1000 {
+        let values: Vec<String> = (0..1000)
+            .map(|i| {
+                let id = chunk * 1000 + i;
+                format!("({id}, {}, '{pad}')", id * 7919 % 1000)
+            })
+            .collect();
+        s.execute(&format!("INSERT INTO t VALUES {}", values.join(",")))
+            .unwrap();
+    }
+    s
+}
+
+/// The ids in the order `ORDER BY k DESC` must give: ties in input (id)
+/// order, as a stable sort.
+fn expected_order() -> Vec<i64> {
+    let mut ids: Vec<i64> = (0..ROWS).collect();
+    ids.sort_by_key(|&id| std::cmp::Reverse(id * 7919 % 1000));
+    ids
+}
+
+fn ids(r: &[Vec<Value>]) -> Vec<i64> {
+    r.iter()
+        .map(|row| match row[0] {
+            Value::Integer(i) => i,
+            ref v => panic!("{v:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn order_by_with_limit_keeps_only_the_top_rows() {
+    let _one = serial();
+    let mut s = sort_fixture();
+    let all = peak_during(|| {
+        let r = rows(&mut s, "SELECT id, pad FROM t ORDER BY k DESC");
+        assert_eq!(ids(&r), expected_order());
+    });
+    let mut got = Vec::new();
+    let top = peak_during(|| {
+        got = rows(
+            &mut s,
+            "SELECT id, pad FROM t ORDER BY k DESC LIMIT 10 OFFSET 5",
+        );
+    });
+    assert_eq!(ids(&got), expected_order()[5..15]);
+    eprintln!("top-N {top}, full sort {all}");
+    assert!(
+        top * 20 < all,
+        "ORDER BY ... LIMIT held {top} bytes; the full sort {all}"
+    );
+    // Within a tiny budget the heap still fits.
+    s.settings_mut().memory_budget = 64 << 10;
+    let r = rows(&mut s, "SELECT id FROM t ORDER BY k DESC, id LIMIT 3");
+    assert_eq!(ids(&r), expected_order()[..3]);
+}
+
+#[test]
+fn a_sort_over_the_memory_budget_spills_and_merges() {
+    let _one = serial();
+    let mut s = sort_fixture();
+    s.settings_mut().memory_budget = 256 << 10;
+    let mut got = Vec::new();
+    let peak = peak_during(|| {
+        got = rows(&mut s, "SELECT id FROM t ORDER BY k DESC");
+    });
+    assert_eq!(ids(&got), expected_order());
+    // The rows held at once stay near the budget (the result itself, one
+    // integer per row here, is collected by the test).
+    eprintln!("external sort peak {peak}");
+    assert!(peak < 4 << 20, "peak {peak} bytes with a 256 KiB budget");
+    // Several keys, NULLs and mixed types merge in the same order as in memory.
+    s.execute("UPDATE t SET pad = NULL WHERE id % 3 = 0")
+        .unwrap();
+    let spilled = rows(&mut s, "SELECT id FROM t ORDER BY pad DESC, k, id DESC");
+    s.settings_mut().memory_budget = 1 << 30;
+    let in_memory = rows(&mut s, "SELECT id FROM t ORDER BY pad DESC, k, id DESC");
+    assert_eq!(spilled, in_memory);
+}
+
+#[test]
+fn group_by_and_joins_over_the_budget_fail_clearly() {
+    let mut s = sort_fixture();
+    s.settings_mut().memory_budget = 128 << 10;
+    for sql in [
+        "SELECT id, count(*) FROM t GROUP BY id",
+        "SELECT DISTINCT pad || id FROM t",
+        "SELECT count(*) FROM t a JOIN t b ON a.k = b.k + 0",
+    ] {
+        let e = match s.execute(sql) {
+            Ok(Output::Rows(r)) => r.collect::<Result<Vec<_>, _>>().unwrap_err(),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => e,
+        };
+        assert_eq!(e.kind(), ErrorKind::Runtime, "{sql}: {e}");
+        assert!(e.to_string().contains("memory_budget"), "{sql}: {e}");
+    }
+    // Small groups fit.
+    assert_eq!(
+        rows(&mut s, "SELECT count(*) FROM (SELECT k FROM t GROUP BY k)")[0][0],
+        Value::Integer(1000)
     );
 }

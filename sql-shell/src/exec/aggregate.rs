@@ -18,6 +18,7 @@ use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 use super::eval::eval;
+use super::sort::{over_budget, row_bytes};
 use super::{BoxOp, Ctx, Operator};
 use crate::error::{Result, SqlError};
 use crate::planner::expr::{AggCall, AggFunc, Expr};
@@ -251,6 +252,8 @@ impl<'t> AggregateOp<'t> {
     fn run(&mut self, mut input: BoxOp<'t>) -> Result<()> {
         let mut groups: HashMap<Vec<Value>, usize> = HashMap::new();
         let mut states: Vec<(Vec<Value>, Vec<AccState>)> = Vec::new();
+        let budget = self.ctx.env.memory_budget();
+        let mut bytes = 0usize;
         while let Some(row) = input.next()? {
             let mut key = Vec::with_capacity(self.group_by.len());
             for g in &self.group_by {
@@ -260,6 +263,13 @@ impl<'t> AggregateOp<'t> {
             let slot = match groups.get(&norm) {
                 Some(&i) => i,
                 None => {
+                    // Key twice (group map and state) plus the states;
+                    // DISTINCT sets and group_concat text grow beyond this
+                    // estimate.
+                    bytes += 2 * row_bytes(&key) + 64 * self.calls.len();
+                    if bytes > budget {
+                        return Err(over_budget("GROUP BY", budget));
+                    }
                     states.push((key, self.calls.iter().map(AccState::new).collect()));
                     groups.insert(norm, states.len() - 1);
                     states.len() - 1

@@ -4,8 +4,9 @@
 //! [`build`] turns a plan [`Node`] into an [`Operator`]; each `next()` call
 //! returns one row, so a scan with a filter and a LIMIT holds a few rows at
 //! a time. Sort, aggregation, hash-join build sides and nested-loop right
-//! sides are materialised (their memory grows with their input; an external
-//! sort would replace the in-memory one for inputs larger than memory).
+//! sides hold rows within the session's memory budget ([`Control`]): a sort
+//! keeps a top-N heap under LIMIT and spills sorted runs to temporary files
+//! past the budget ([`sort`]); the others fail with a clear error.
 //!
 //! Every operator holds a [`Ctx`]: the statement's shared [`Env`] (the
 //! transaction, the subplans, the cache of uncorrelated subquery results)
@@ -17,6 +18,7 @@ pub mod eval;
 pub mod functions;
 pub mod ops;
 pub mod scan;
+pub mod sort;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -1,18 +1,18 @@
 //! The operators other than scans and aggregation, and [`build`], which
 //! turns a plan into an operator tree.
 
-use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 use super::aggregate::AggregateOp;
 use super::eval::{eval, eval_pred};
 use super::scan::ScanOp;
+use super::sort::{SortOp, over_budget, row_bytes};
 use super::{BoxOp, Ctx, Operator};
 use crate::error::{Result, SqlError};
 use crate::planner::expr::Expr;
-use crate::planner::plan::{JoinKind, Node, Scan, SetOp, SortKey};
+use crate::planner::plan::{JoinKind, Node, Scan, SetOp};
 use crate::value::affinity::Affinity;
-use crate::value::compare::{cmp, normalize};
+use crate::value::compare::normalize;
 use crate::value::number::{Num, exact_int, parse_whole};
 use crate::value::{Row, Value};
 
@@ -113,12 +113,12 @@ fn build_level<'t>(node: &Node, ctx: &Ctx<'t>) -> Result<BoxOp<'t>> {
             group_by.clone(),
             aggregates.clone(),
         )),
-        Node::Sort { input, keys } => Box::new(SortOp {
-            input: Some(build(input, ctx)?),
-            keys: keys.clone(),
-            ctx: ctx.clone(),
-            out: Vec::new().into_iter(),
-        }),
+        Node::Sort { input, keys } => Box::new(SortOp::new(
+            build(input, ctx)?,
+            keys.clone(),
+            ctx.clone(),
+            None,
+        )),
         Node::Limit {
             input,
             limit,
@@ -135,8 +135,19 @@ fn build_level<'t>(node: &Node, ctx: &Ctx<'t>) -> Result<BoxOp<'t>> {
                 Some(e) => u64::try_from(limit_value(eval(e, &[], ctx)?, "OFFSET")?).unwrap_or(0),
                 None => 0,
             };
+            // ORDER BY ... LIMIT: the sort keeps only the rows the limit
+            // can return.
+            let input: BoxOp<'t> = match (input.as_ref(), limit) {
+                (Node::Sort { input, keys }, Some(l)) => Box::new(SortOp::new(
+                    build(input, ctx)?,
+                    keys.clone(),
+                    ctx.clone(),
+                    Some(l.saturating_add(offset)),
+                )),
+                _ => build(input, ctx)?,
+            };
             Box::new(LimitOp {
-                input: build(input, ctx)?,
+                input,
                 limit,
                 offset,
             })
@@ -144,6 +155,8 @@ fn build_level<'t>(node: &Node, ctx: &Ctx<'t>) -> Result<BoxOp<'t>> {
         Node::Distinct { input } => Box::new(DistinctOp {
             input: build(input, ctx)?,
             seen: HashSet::new(),
+            bytes: 0,
+            budget: ctx.env.memory_budget(),
         }),
         Node::SetOperation {
             op,
@@ -253,7 +266,13 @@ struct NestedLoopOp<'t> {
 impl Operator for NestedLoopOp<'_> {
     fn next(&mut self) -> Result<Option<Row>> {
         if let Some(mut r) = self.right_plan.take() {
+            let budget = self.ctx.env.memory_budget();
+            let mut bytes = 0usize;
             while let Some(row) = r.next()? {
+                bytes += row_bytes(&row);
+                if bytes > budget {
+                    return Err(over_budget("the right side of a nested-loop join", budget));
+                }
                 self.right_rows.push(row);
             }
         }
@@ -335,8 +354,14 @@ struct HashJoinOp<'t> {
 impl Operator for HashJoinOp<'_> {
     fn next(&mut self) -> Result<Option<Row>> {
         if let Some(mut r) = self.right.take() {
+            let budget = self.ctx.env.memory_budget();
+            let mut bytes = 0usize;
             while let Some(row) = r.next()? {
                 if let Some(k) = key_of(&self.right_keys, &self.affinities, &row, &self.ctx)? {
+                    bytes += row_bytes(&row) + row_bytes(&k);
+                    if bytes > budget {
+                        return Err(over_budget("a hash join's build side", budget));
+                    }
                     self.table.entry(k).or_default().push(row);
                 }
             }
@@ -432,68 +457,6 @@ impl Operator for IndexJoinOp<'_> {
     }
 }
 
-/// Compare two rows by sort keys already evaluated.
-fn compare_keys(a: &[Value], b: &[Value], keys: &[SortKey]) -> Ordering {
-    for (i, k) in keys.iter().enumerate() {
-        let (x, y) = (&a[i], &b[i]);
-        let o = match (x.is_null(), y.is_null()) {
-            (true, true) => Ordering::Equal,
-            (true, false) => {
-                if k.nulls_first {
-                    Ordering::Less
-                } else {
-                    Ordering::Greater
-                }
-            }
-            (false, true) => {
-                if k.nulls_first {
-                    Ordering::Greater
-                } else {
-                    Ordering::Less
-                }
-            }
-            (false, false) => {
-                let o = cmp(x, y);
-                if k.desc { o.reverse() } else { o }
-            }
-        };
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    Ordering::Equal
-}
-
-struct SortOp<'t> {
-    input: Option<BoxOp<'t>>,
-    keys: Vec<SortKey>,
-    ctx: Ctx<'t>,
-    out: std::vec::IntoIter<Row>,
-}
-
-impl Operator for SortOp<'_> {
-    fn next(&mut self) -> Result<Option<Row>> {
-        if let Some(mut input) = self.input.take() {
-            let mut rows: Vec<(Vec<Value>, Row)> = Vec::new();
-            while let Some(row) = input.next()? {
-                let mut k = Vec::with_capacity(self.keys.len());
-                for key in &self.keys {
-                    k.push(eval(&key.expr, &row, &self.ctx)?);
-                }
-                rows.push((k, row));
-            }
-            let keys = &self.keys;
-            rows.sort_by(|a, b| compare_keys(&a.0, &b.0, keys));
-            self.out = rows
-                .into_iter()
-                .map(|(_, r)| r)
-                .collect::<Vec<_>>()
-                .into_iter();
-        }
-        Ok(self.out.next())
-    }
-}
-
 struct LimitOp<'t> {
     input: BoxOp<'t>,
     limit: Option<u64>,
@@ -522,13 +485,20 @@ impl Operator for LimitOp<'_> {
 struct DistinctOp<'t> {
     input: BoxOp<'t>,
     seen: HashSet<Vec<Value>>,
+    bytes: usize,
+    budget: usize,
 }
 
 impl Operator for DistinctOp<'_> {
     fn next(&mut self) -> Result<Option<Row>> {
         while let Some(row) = self.input.next()? {
             let key: Vec<Value> = row.iter().cloned().map(normalize).collect();
+            let size = row_bytes(&key);
             if self.seen.insert(key) {
+                self.bytes += size;
+                if self.bytes > self.budget {
+                    return Err(over_budget("DISTINCT", self.budget));
+                }
                 return Ok(Some(row));
             }
         }
