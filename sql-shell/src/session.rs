@@ -27,7 +27,7 @@ use crate::exec::control::ProgressHook;
 use crate::exec::scan::{ScanOp, table_err};
 use crate::exec::{self, BoxOp, Control, Ctx, Env};
 use crate::limits::{self, Checked};
-use crate::planner::ddl::plan_statement;
+use crate::planner::ddl::plan_statement_with;
 use crate::planner::explain::explain;
 use crate::planner::plan::{Node, OutputColumn, Subplan};
 use crate::planner::{Planned, Statement};
@@ -371,9 +371,11 @@ impl Session {
     pub fn plan(&self, sql: &str) -> Result<Planned> {
         let checked = parse_checked(sql, self.settings.max_statement_bytes)?;
         let catalog = self.catalog();
+        let db = &self.db;
+        let counts = |t: &str| db.approximate_row_count(t).ok();
         limits::with_stack(checked.stack, move || {
             let Checked { stmt, .. } = checked;
-            plan_statement(&stmt, &catalog)
+            plan_statement_with(&stmt, &catalog, Some(&counts))
         })
     }
 
@@ -391,9 +393,11 @@ impl Session {
         let checked = parse_checked(sql, self.settings.max_statement_bytes)?;
         let stack = checked.stack;
         let catalog = self.catalog();
+        let db = &self.db;
+        let counts = |t: &str| db.approximate_row_count(t).ok();
         let planned = limits::with_stack(stack, move || {
             let Checked { stmt, .. } = checked;
-            plan_statement(&stmt, &catalog)
+            plan_statement_with(&stmt, &catalog, Some(&counts))
         })?;
         limits::with_stack(stack, move || self.run(planned, stack))
     }

@@ -67,3 +67,23 @@ fn predicates_the_range_only_approximates_stay_in_the_filter() {
         assert_eq!(count(&mut s, sql), rows, "{sql}");
     }
 }
+
+#[test]
+fn the_cost_model_uses_the_tables_row_counts() {
+    let mut s = Session::open(None).unwrap();
+    s.execute("CREATE TABLE small (id INTEGER PRIMARY KEY, v INTEGER)")
+        .unwrap();
+    s.execute("CREATE INDEX small_v ON small (v)").unwrap();
+    s.execute("INSERT INTO small VALUES (1, 5)").unwrap();
+    // One row: reading it is cheaper than an index lookup plus a fetch.
+    let plan = explain(&mut s, "SELECT * FROM small WHERE v = 5");
+    assert!(plan.contains("FullScan"), "{plan}");
+    let values: Vec<String> = (2..=5000).map(|i| format!("({i}, {})", i % 100)).collect();
+    s.execute(&format!("INSERT INTO small VALUES {}", values.join(",")))
+        .unwrap();
+    // Five thousand rows: the index wins, and the estimate says how many.
+    let plan = explain(&mut s, "SELECT * FROM small WHERE v = 5");
+    assert!(plan.contains("IndexRange small_v"), "{plan}");
+    assert!(plan.contains("~250 rows"), "{plan}");
+    assert_eq!(count(&mut s, "SELECT * FROM small WHERE v = 5"), 51);
+}

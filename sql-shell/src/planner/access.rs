@@ -12,11 +12,13 @@
 //! type) leave the filter, so EXPLAIN does not show them twice.
 //!
 //! ## Cost model
-//! Without statistics, the model guesses selectivities (for simplicity;
-//! per-column histograms would replace the guesses):
+//! The table's size is the table layer's running row count (kept per
+//! table as rows are inserted and deleted, saved with the catalog); the
+//! selectivities are guesses (for simplicity; per-column histograms would
+//! replace them):
 //!
 //! ```text
-//!   table rows                      N = 1000 (assumed)
+//!   table rows                      N = the row count (1000 when unknown)
 //!   equality on a key column        x 0.05   (IN with k values: x 0.05 k)
 //!   all columns of a unique key     1 row
 //!   bounds on both sides            x 0.1    one side: x 0.3
@@ -177,11 +179,11 @@ pub fn key_predicate(
     pred
 }
 
-fn selectivity(pred: &KeyPredicate, key_len: usize, unique: bool) -> f64 {
+fn selectivity(pred: &KeyPredicate, key_len: usize, unique: bool, n: f64) -> f64 {
     let all_eq_single =
         pred.eq.len() == key_len && pred.eq.iter().all(|e| matches!(e, KeyEq::Value(_)));
     if unique && all_eq_single {
-        return 1.0 / ASSUMED_ROWS;
+        return 1.0 / n;
     }
     let mut s = 1.0;
     for e in &pred.eq {
@@ -191,7 +193,7 @@ fn selectivity(pred: &KeyPredicate, key_len: usize, unique: bool) -> f64 {
         };
     }
     if unique && pred.eq.len() == key_len {
-        let n: f64 = pred
+        let n_keys: f64 = pred
             .eq
             .iter()
             .map(|e| match e {
@@ -199,7 +201,7 @@ fn selectivity(pred: &KeyPredicate, key_len: usize, unique: bool) -> f64 {
                 _ => 1.0,
             })
             .product();
-        s = s.min(n / ASSUMED_ROWS);
+        s = s.min(n_keys / n);
     }
     if let Some(r) = &pred.range {
         s *= match (&r.low, &r.high) {
@@ -266,8 +268,9 @@ pub fn choose(
     avail: &dyn Fn(&Expr) -> bool,
     order: Option<&OrderReq>,
     limit: Option<u64>,
+    table_rows: f64,
 ) -> Choice {
-    let n = ASSUMED_ROWS;
+    let n = table_rows.max(1.0);
     // Guessed selectivity of the whole predicate.
     let all_sel: f64 = conjuncts
         .iter()
@@ -318,7 +321,7 @@ pub fn choose(
     if !pk.is_empty() {
         let key: Vec<(usize, DataType)> = pk.iter().map(|&c| (c, types[c].data_type)).collect();
         let pred = key_predicate(&key, &conjuncts, col_of, avail);
-        let sel = selectivity(&pred, key.len(), true);
+        let sel = selectivity(&pred, key.len(), true, n);
         let orders: Vec<(usize, SortOrder)> = pk.iter().map(|&c| (c, SortOrder::Asc)).collect();
         let ordered = order.and_then(|o| order_from_key(&orders, &pred, o));
         let rows = n * sel;
@@ -351,7 +354,7 @@ pub fn choose(
         if pred.is_empty() && ordered.is_none() {
             continue;
         }
-        let sel = selectivity(&pred, key.len(), index.is_unique());
+        let sel = selectivity(&pred, key.len(), index.is_unique(), n);
         let rows = n * sel;
         consider(rows * 1.5 + 1.0, index_access(index, pred), ordered, rows);
     }

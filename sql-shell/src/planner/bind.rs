@@ -27,6 +27,8 @@ pub struct Binder<'a> {
     pub scopes: Scopes,
     /// Subqueries planned so far, referred to by index.
     pub subplans: Vec<Subplan>,
+    /// Row counts of tables, when known (the cost model's table sizes).
+    pub row_counts: Option<&'a dyn Fn(&str) -> Option<u64>>,
     alias_depth: usize,
     alias_uses: usize,
 }
@@ -356,9 +358,18 @@ impl<'a> Binder<'a> {
             catalog,
             scopes,
             subplans: Vec::new(),
+            row_counts: None,
             alias_depth: 0,
             alias_uses: 0,
         }
+    }
+
+    /// The planner's estimate of a table's rows: its row count when
+    /// known, else [`ASSUMED_ROWS`](super::access::ASSUMED_ROWS).
+    pub fn table_rows(&self, table: &str) -> f64 {
+        self.row_counts
+            .and_then(|f| f(table))
+            .map_or(super::access::ASSUMED_ROWS, |n| n as f64)
     }
 
     /// Bind an expression in the current scope, returning it with its

@@ -50,9 +50,22 @@ pub fn column_type(dt: &ast::DataType) -> Result<DataType> {
     })
 }
 
-/// Plan one parsed statement against `catalog`.
+/// Plan one parsed statement against `catalog`, assuming every table holds
+/// [`ASSUMED_ROWS`](super::access::ASSUMED_ROWS).
 pub fn plan_statement(stmt: &ast::Statement, catalog: &Catalog) -> Result<Planned> {
+    plan_statement_with(stmt, catalog, None)
+}
+
+/// Plan one parsed statement against `catalog`, with the tables' row
+/// counts when known (`row_counts(table)`; the session passes the table
+/// layer's running counts).
+pub fn plan_statement_with(
+    stmt: &ast::Statement,
+    catalog: &Catalog,
+    row_counts: Option<&dyn Fn(&str) -> Option<u64>>,
+) -> Result<Planned> {
     let mut b = Binder::new(catalog);
+    b.row_counts = row_counts;
     let s = b.statement(stmt)?;
     Ok(Planned {
         stmt: s,
@@ -289,6 +302,7 @@ impl Binder<'_> {
             &Expr::is_scan_constant,
             None,
             None,
+            self.table_rows(table.name()),
         );
         Ok(choice.scan)
     }

@@ -418,6 +418,7 @@ impl Binder<'_> {
                     &Expr::is_scan_constant,
                     order,
                     limit,
+                    self.table_rows(t.name()),
                 );
                 (Node::Scan(choice.scan), choice.ordered)
             }
