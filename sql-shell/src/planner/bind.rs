@@ -28,10 +28,13 @@ pub struct Binder<'a> {
     /// Subqueries planned so far, referred to by index.
     pub subplans: Vec<Subplan>,
     /// Row counts of tables, when known (the cost model's table sizes).
-    pub row_counts: Option<&'a dyn Fn(&str) -> Option<u64>>,
+    pub row_counts: Option<RowCounts<'a>>,
     alias_depth: usize,
     alias_uses: usize,
 }
+
+/// A table's row count by name, when known.
+pub type RowCounts<'a> = &'a dyn Fn(&str) -> Option<u64>;
 
 /// Most alias references one statement may expand (see `column`).
 const MAX_ALIAS_USES: usize = 10_000;

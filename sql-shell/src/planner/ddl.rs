@@ -62,7 +62,7 @@ pub fn plan_statement(stmt: &ast::Statement, catalog: &Catalog) -> Result<Planne
 pub fn plan_statement_with(
     stmt: &ast::Statement,
     catalog: &Catalog,
-    row_counts: Option<&dyn Fn(&str) -> Option<u64>>,
+    row_counts: Option<super::bind::RowCounts<'_>>,
 ) -> Result<Planned> {
     let mut b = Binder::new(catalog);
     b.row_counts = row_counts;
