@@ -368,10 +368,14 @@ impl<'a> Binder<'a> {
     }
 
     /// The planner's estimate of a table's rows: its row count when
-    /// known, else [`ASSUMED_ROWS`](super::access::ASSUMED_ROWS).
+    /// known, else [`ASSUMED_ROWS`](super::access::ASSUMED_ROWS). A count
+    /// of 0 counts as unknown: the table may be being filled by the open
+    /// transaction (counts move at commit), and for a truly empty table
+    /// any plan is as good.
     pub fn table_rows(&self, table: &str) -> f64 {
         self.row_counts
             .and_then(|f| f(table))
+            .filter(|&n| n > 0)
             .map_or(super::access::ASSUMED_ROWS, |n| n as f64)
     }
 
