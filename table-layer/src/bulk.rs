@@ -242,27 +242,7 @@ impl RowScan {
     /// loop (a `dyn` callback with a [`FieldRef`] cost an indirect call and
     /// a type dispatch per field, ~10% of an export's CPU).
     pub fn next_fields<V: RowVisitor>(&mut self, visit: &mut V) -> Option<Result<()>> {
-        if self.done {
-            return None;
-        }
-        let r = match self.iter.next() {
-            Ok(Some((k, v))) => match k.get(self.prefix_len..) {
-                Some(rest) => visit_row(&self.table, rest, v, visit),
-                None => Err(Error::corrupt(
-                    format!("table {}", self.table.name),
-                    "short row key",
-                )),
-            },
-            Ok(None) => {
-                self.done = true;
-                return None;
-            }
-            Err(e) => Err(e.into()),
-        };
-        if r.is_err() {
-            self.done = true;
-        }
-        Some(r)
+        self.next_with(|table, key, value| visit_row(table, key, value, visit))
     }
 }
 

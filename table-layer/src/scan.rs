@@ -274,18 +274,21 @@ impl RowScan {
     pub fn table(&self) -> &Arc<TableDef> {
         &self.table
     }
-}
 
-impl Iterator for RowScan {
-    type Item = Result<Row>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+    /// Step the store iterator and hand the next row's key (without the
+    /// table prefix) and value to `decode`; `None` at the end. After an
+    /// error the scan ends. Shared by the owned ([`Iterator`]) and the
+    /// borrowed ([`RowScan::next_fields`]) decoders.
+    pub(crate) fn next_with<T>(
+        &mut self,
+        decode: impl FnOnce(&TableDef, &[u8], &[u8]) -> Result<T>,
+    ) -> Option<Result<T>> {
         if self.done {
             return None;
         }
         let r = match self.iter.next() {
             Ok(Some((k, v))) => match k.get(self.prefix_len..) {
-                Some(rest) => decode_row(&self.table, rest, v),
+                Some(rest) => decode(&self.table, rest, v),
                 None => Err(Error::corrupt(
                     format!("table {}", self.table.name),
                     "short row key",
@@ -301,6 +304,14 @@ impl Iterator for RowScan {
             self.done = true;
         }
         Some(r)
+    }
+}
+
+impl Iterator for RowScan {
+    type Item = Result<Row>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_with(decode_row)
     }
 }
 
