@@ -49,14 +49,16 @@ fn probe(dir: &Path, args: &[&str]) -> String {
 }
 
 fn field(line: &str, name: &str) -> String {
+    if name == "err" {
+        // The last field: the message takes the rest of the line.
+        return line
+            .split_once(" err=")
+            .map(|(_, r)| r.trim().to_string())
+            .unwrap_or_default();
+    }
     line.split_whitespace()
         .find_map(|w| w.strip_prefix(&format!("{name}=")))
         .map(str::to_string)
-        .or_else(|| {
-            // err= takes the rest of the line.
-            line.split_once(&format!("{name}="))
-                .map(|(_, r)| r.to_string())
-        })
         .unwrap_or_default()
 }
 
