@@ -195,7 +195,7 @@ impl Database {
             let t = catalog.table(table)?;
             let mut base = Vec::with_capacity(8);
             push_rows_prefix(&mut base, t.id);
-            let kr = range.to_key_range(&base, &pk_orders(&t), &t.name)?;
+            let kr = range.to_key_range(&base, &crate::dml::pk_orders(&t), &t.name)?;
             let iter = self.store().iter(kr, direction)?;
             if self.catalog().generation() == catalog.generation() {
                 return Ok(RowScan {
@@ -209,21 +209,6 @@ impl Database {
         Err(Error::invalid(format!(
             "cannot open a snapshot scan of {table}: its schema keeps changing; try again"
         )))
-    }
-}
-
-/// Key columns of the primary key, for bound encoding.
-fn pk_orders(t: &TableDef) -> Vec<(SortOrder, DataType, &str)> {
-    if t.has_rowid() {
-        vec![(SortOrder::Asc, DataType::Integer, "rowid")]
-    } else {
-        t.primary_key_columns()
-            .iter()
-            .map(|&c| {
-                let col = &t.columns[c];
-                (SortOrder::Asc, col.data_type, col.name.as_str())
-            })
-            .collect()
     }
 }
 

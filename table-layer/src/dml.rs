@@ -381,21 +381,6 @@ impl Transaction {
         }
     }
 
-    /// Key columns of the primary key for bound encoding.
-    fn pk_orders(t: &TableDef) -> Vec<(SortOrder, DataType, &str)> {
-        if t.has_rowid() {
-            vec![(SortOrder::Asc, DataType::Integer, "rowid")]
-        } else {
-            t.primary_key_columns()
-                .iter()
-                .map(|&c| {
-                    let col = &t.columns[c];
-                    (SortOrder::Asc, col.data_type, col.name.as_str())
-                })
-                .collect()
-        }
-    }
-
     /// Stream the rows whose primary key is in `range` (bounds are prefixes
     /// of the primary key; see [`ScanRange`]), in key order or reverse.
     ///
@@ -417,7 +402,7 @@ impl Transaction {
         let t = self.table(table)?;
         let mut base = Vec::with_capacity(8);
         push_rows_prefix(&mut base, t.id);
-        let kr = range.to_key_range(&base, &Self::pk_orders(&t), &t.name)?;
+        let kr = range.to_key_range(&base, &pk_orders(&t), &t.name)?;
         let iter = self.kv.iter(kr, direction)?;
         Ok(RowScan {
             prefix_len: base.len(),
@@ -516,5 +501,21 @@ impl Transaction {
             kv: self.kv.clone(),
             key: Vec::new(),
         })
+    }
+}
+
+/// Key columns of the primary key, for bound encoding (scans in
+/// transactions and snapshot scans alike).
+pub(crate) fn pk_orders(t: &TableDef) -> Vec<(SortOrder, DataType, &str)> {
+    if t.has_rowid() {
+        vec![(SortOrder::Asc, DataType::Integer, "rowid")]
+    } else {
+        t.primary_key_columns()
+            .iter()
+            .map(|&c| {
+                let col = &t.columns[c];
+                (SortOrder::Asc, col.data_type, col.name.as_str())
+            })
+            .collect()
     }
 }

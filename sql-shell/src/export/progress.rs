@@ -37,6 +37,12 @@ fn thousands(rate: f64) -> String {
     } else {
         0
     };
+    group_thousands(n)
+}
+
+/// `1234567` → `1,234,567`: a count with thousands separators, as the
+/// progress bars and the shell's `.stats` print them.
+pub fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {

@@ -164,15 +164,7 @@ fn hit_ratios(group: &str, stats: &Stats) -> Vec<(String, String)> {
 
 /// `1234567` → `1,234,567`.
 pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
+    sql_shell::export::progress::group_thousands(n)
 }
 
 /// `12400000` → `12.4 MB` (decimal units, as the export summary).
